@@ -1,0 +1,21 @@
+"""shuup-mailchimp: keeps Shuup shops in step with Mailchimp.
+
+Data flows one way out: ``receivers -> sync.outbox -> tasks -> client -> Mailchimp``,
+and one way back: ``webhooks -> sync.inbound -> Shuup models``.
+"""
+from shuup.apps import AppConfig
+
+
+class ShuupMailchimpAppConfig(AppConfig):
+    name = "shuup_mailchimp"
+    label = "shuup_mailchimp"
+    verbose_name = "Shuup Mailchimp"
+    provides = {}
+
+    def ready(self):
+        # Receivers only record work in the outbox; they never call Mailchimp.
+        import shuup_mailchimp.checks  # noqa: F401
+        import shuup_mailchimp.receivers  # noqa: F401
+
+
+default_app_config = "shuup_mailchimp.ShuupMailchimpAppConfig"

@@ -1,0 +1,44 @@
+"""Static settings of shuup_mailchimp, with their defaults.
+
+Shuup collects this module (see ``shuup.apps.settings``): every name below can be overridden
+in the Django settings module and is read through :mod:`shuup_mailchimp.app_settings`.
+Per-shop configuration (API key, audience, store) lives in ``MailchimpShopSettings``.
+"""
+
+#: Base URL of the Mailchimp Marketing API, e.g. ``http://127.0.0.1:8765/3.0/`` for the
+#: local emulator. ``None`` means Mailchimp itself: ``https://<dc>.api.mailchimp.com/3.0/``
+#: with the data centre taken from the API key. ``{dc}`` in the value is replaced by it.
+SHUUP_MAILCHIMP_API_URL = None
+
+#: Seconds to wait for Mailchimp to connect and to answer one call.
+#: mailchimp3 waits forever by default; Mailchimp's own limit is 120 s.
+SHUUP_MAILCHIMP_TIMEOUT = (5.0, 30.0)
+
+#: How many times one outbox item is attempted before it is marked failed.
+SHUUP_MAILCHIMP_MAX_ATTEMPTS = 6
+
+#: First retry delay in seconds; each later one doubles (with jitter), capped below.
+SHUUP_MAILCHIMP_RETRY_BASE_DELAY = 30
+
+#: Longest delay between two attempts of one item, in seconds.
+SHUUP_MAILCHIMP_RETRY_MAX_DELAY = 3600
+
+#: Mailchimp allows 10 simultaneous connections per API key; stay at or below it.
+SHUUP_MAILCHIMP_MAX_CONCURRENT_REQUESTS = 10
+
+#: Days to keep ``MailchimpLogEntry`` rows; ``mailchimp_cleanup_logs`` deletes older ones.
+#: ``None`` keeps them forever.
+SHUUP_MAILCHIMP_LOG_RETENTION_DAYS = 30
+
+#: How many due outbox items one processing run takes at most.
+SHUUP_MAILCHIMP_PROCESS_BATCH_SIZE = 200
+
+#: Seconds between two runs of the periodic "process due items" task (Celery beat).
+SHUUP_MAILCHIMP_PROCESS_INTERVAL = 60
+
+#: Run sync work in-process after commit when no Celery broker is configured.
+#: ``None`` decides from ``CELERY_BROKER_URL``: no broker means in-process.
+SHUUP_MAILCHIMP_RUN_IN_PROCESS = None
+
+#: Prefix for generated eCommerce store ids; an installation-unique token and the shop id follow.
+SHUUP_MAILCHIMP_STORE_ID_PREFIX = "shuup"

@@ -1,0 +1,70 @@
+"""Settings of the development / demo project that ships with shuup_mailchimp.
+
+Works with no environment at all (SQLite under ``var/``, Celery in-process, Mailchimp
+at its real address). Optional environment variables:
+
+``DATABASE_URL``
+    ``postgres://user:password@host:port/name`` (or ``sqlite:///path``).
+``CELERY_BROKER_URL``
+    e.g. ``redis://127.0.0.1:6379/0``. Without it every sync task runs in-process after commit.
+``SHUUP_MAILCHIMP_API_URL``
+    Any Mailchimp-compatible server, e.g. the emulator: ``http://127.0.0.1:8765/3.0/``.
+``SHUUP_MAILCHIMP_DEMO_DIR``
+    Where the SQLite database and media go (``manage.py`` sets ``<repo>/var``).
+"""
+import os
+from urllib.parse import unquote, urlparse
+
+from shuup_workbench.test_settings import *  # noqa: F401,F403
+from shuup_workbench.test_settings import INSTALLED_APPS as _SHUUP_APPS
+
+VAR_DIR = os.environ.get("SHUUP_MAILCHIMP_DEMO_DIR") or os.path.join(os.getcwd(), "var")
+os.makedirs(VAR_DIR, exist_ok=True)
+MEDIA_ROOT = os.path.join(VAR_DIR, "media")
+STATIC_ROOT = os.path.join(VAR_DIR, "static")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "shuup-mailchimp-demo-not-secret")
+MIRAGE_SECRET_KEY = os.environ.get("MIRAGE_SECRET_KEY", "shuup-mailchimp-demo-mirage-key-32+chars")
+
+INSTALLED_APPS = list(_SHUUP_APPS) + ["shuup_mailchimp", "shuup_mailchimp.testing"]
+ROOT_URLCONF = "shuup_mailchimp.testing.project.urls"
+SILENCED_SYSTEM_CHECKS = ["2_0.W001"]
+
+
+def database_from_url(url, default_sqlite_path):
+    """Turn ``DATABASE_URL`` into a Django ``DATABASES["default"]`` entry."""
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path, "OPTIONS": {"timeout": 60}}
+    parts = urlparse(url)
+    if parts.scheme == "sqlite":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:]) or default_sqlite_path}
+    if parts.scheme in ("postgres", "postgresql", "pgsql"):
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path[1:]) or "shuup_mailchimp",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+        }
+    raise ValueError("DATABASE_URL has an unsupported scheme %r (use postgres:// or sqlite:///)" % parts.scheme)
+
+
+DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL"), os.path.join(VAR_DIR, "demo.sqlite3"))}
+
+# Celery: with no broker, shuup_mailchimp runs its tasks in-process after commit.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+
+SHUUP_MAILCHIMP_API_URL = os.environ.get("SHUUP_MAILCHIMP_API_URL") or None
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"verbose": {"format": "[%(asctime)s] (%(name)s:%(levelname)s): %(message)s"}},
+    "handlers": {"console": {"level": "INFO", "class": "logging.StreamHandler", "formatter": "verbose"}},
+    "loggers": {
+        "shuup": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "shuup_mailchimp": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
