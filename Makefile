@@ -15,7 +15,7 @@ $(VENV)/.installed: requirements-lock.txt setup.py
 	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install -qq "pip==24.0"
 	$(PY) -m pip install -qq --no-deps -r requirements-lock.txt
-	$(PY) -m pip install -qq --no-deps -e .
+	$(PY) -m pip install -qq --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed

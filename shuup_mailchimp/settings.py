@@ -42,3 +42,6 @@ SHUUP_MAILCHIMP_RUN_IN_PROCESS = None
 
 #: Prefix for generated eCommerce store ids; an installation-unique token and the shop id follow.
 SHUUP_MAILCHIMP_STORE_ID_PREFIX = "shuup"
+
+#: Seconds a Celery task waits before sending, so a burst of saves of one object makes one write.
+SHUUP_MAILCHIMP_TASK_COUNTDOWN = 2

@@ -1,0 +1,169 @@
+"""The one place that talks HTTP to Mailchimp (through mailchimp3).
+
+Every call goes through :meth:`MailchimpClient.request`, which
+- points mailchimp3 at ``SHUUP_MAILCHIMP_API_URL`` when it is set,
+- applies the time-out (mailchimp3 has none by default) and a User-Agent,
+- holds one of at most ``SHUUP_MAILCHIMP_MAX_CONCURRENT_REQUESTS`` slots per API key
+  (Mailchimp answers 429 above 10 simultaneous connections),
+- turns every failure into our exception tree (``client.errors``) with ``raise ... from``,
+- and records the call (operation, method, path, status, duration, error) as a log row.
+mailchimp3 never retries; retrying is the outbox's job, not the client's.
+"""
+import contextlib
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import requests
+from mailchimp3 import MailChimp
+from mailchimp3.mailchimpclient import MailChimpError
+
+from shuup_mailchimp.app_settings import app_settings
+from shuup_mailchimp.client.errors import error_from_exception
+from shuup_mailchimp.client.redaction import redact
+from shuup_mailchimp.exceptions import MailchimpAuthError, MailchimpError
+
+USER_AGENT = "shuup-mailchimp/0.1 (+mailchimp3 3.0.21)"
+
+_slots_lock = threading.Lock()
+_slots = {}
+
+
+def _slot_for(api_key: str, limit: int) -> threading.BoundedSemaphore:
+    with _slots_lock:
+        if api_key not in _slots:
+            _slots[api_key] = threading.BoundedSemaphore(limit)
+        return _slots[api_key]
+
+
+def api_base_url(api_key: str) -> str:
+    """The API root for this key: ``SHUUP_MAILCHIMP_API_URL`` (``{dc}`` filled in) or Mailchimp's own."""
+    dc = api_key.rsplit("-", 1)[-1]
+    url = app_settings.API_URL
+    if not url:
+        return "https://%s.api.mailchimp.com/3.0/" % dc
+    url = url.replace("{dc}", dc)
+    return url if url.endswith("/") else url + "/"
+
+
+@dataclass
+class CallRecord:
+    """What one API call did; handed to the client's recorder (a log row by default)."""
+
+    operation: str
+    method: str
+    path: str
+    status_code: Optional[int]
+    duration_ms: int
+    error: Optional[MailchimpError] = None
+    context: dict = field(default_factory=dict)
+
+
+class MailchimpClient:
+    """A Mailchimp connection for one API key. Build it with :func:`shuup_mailchimp.client.client_for`."""
+
+    def __init__(self, api_key: str, recorder: Optional[Callable[[CallRecord], None]] = None, **context):
+        if not api_key:
+            raise MailchimpAuthError(title="API Key Missing", detail="No Mailchimp API key is configured.")
+        try:
+            self._mc = MailChimp(
+                mc_api=api_key,
+                timeout=app_settings.TIMEOUT,
+                request_headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                request_hooks={"response": [self._remember_response]},
+            )
+        except ValueError as exc:
+            raise MailchimpAuthError(
+                title="API Key Invalid",
+                detail="A Mailchimp API key looks like <32 hex digits>-<data centre>, e.g. …0123-us6.",
+            ) from exc
+        self._mc.base_url = api_base_url(api_key)
+        self.api_key = api_key
+        self.recorder = recorder
+        self.context = dict(context)
+        self._local = threading.local()
+
+    @property
+    def base_url(self) -> str:
+        return self._mc.base_url
+
+    def _remember_response(self, response, *args, **kwargs):
+        self._local.status = response.status_code
+        return response
+
+    @contextlib.contextmanager
+    def about(self, **context):
+        """Attach context (object_kind, object_id, ...) to the log rows of calls made inside."""
+        old = self.context
+        self.context = dict(old, **context)
+        try:
+            yield self
+        finally:
+            self.context = old
+
+    def request(self, operation: str, method: str, path: str, body: Any = None, params: Optional[dict] = None):
+        """Run one call; return the decoded JSON (``None`` for 204) or raise a ``MailchimpError``."""
+        path = path.lstrip("/")
+        method = method.upper()
+        raw = self._mc._mc_client  # mailchimp3's transport; its endpoint helpers lack product PUT and more
+        calls = {
+            "GET": lambda: raw._get(path, **(params or {})),
+            "POST": lambda: raw._post(path, data=body),
+            "PUT": lambda: raw._put(path, data=body),
+            "PATCH": lambda: raw._patch(path, data=body),
+            "DELETE": lambda: raw._delete(path),
+        }
+        self._local.status = None
+        started = time.monotonic()
+        error = None
+        try:
+            with self._slot():
+                return calls[method]()
+        except (MailChimpError, requests.exceptions.RequestException, ValueError) as exc:
+            error = error_from_exception(exc)
+            raise error from exc
+        finally:
+            status = self._local.status or (error.status if error is not None else None)
+            self._record(operation, method, path, status, started, error)
+
+    @contextlib.contextmanager
+    def _slot(self):
+        slot = _slot_for(self.api_key, app_settings.MAX_CONCURRENT_REQUESTS)
+        slot.acquire()
+        try:
+            yield
+        finally:
+            slot.release()
+
+    def _record(self, operation, method, path, status, started, error):
+        if self.recorder is None:
+            return
+        if error is not None:
+            error.detail = redact(error.detail, [self.api_key])
+        record = CallRecord(
+            operation=operation,
+            method=method,
+            path=redact(path, [self.api_key]),
+            status_code=status,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=error,
+            context=dict(self.context),
+        )
+        self.recorder(record)
+
+    # Convenience verbs -------------------------------------------------------------------
+    def get(self, operation, path, **params):
+        return self.request(operation, "GET", path, params=params)
+
+    def post(self, operation, path, body=None):
+        return self.request(operation, "POST", path, body=body)
+
+    def put(self, operation, path, body=None):
+        return self.request(operation, "PUT", path, body=body)
+
+    def patch(self, operation, path, body=None):
+        return self.request(operation, "PATCH", path, body=body)
+
+    def delete(self, operation, path):
+        return self.request(operation, "DELETE", path)

@@ -1,0 +1,32 @@
+"""Audience members, keyed by the md5 of the lowercased email (Mailchimp's subscriber hash)."""
+import hashlib
+from typing import Optional
+
+from shuup_mailchimp.client.base import MailchimpClient
+
+
+def subscriber_hash(email: str) -> str:
+    # mailchimp3's get_subscriber_hash does not strip; Mailchimp itself trims, so we do.
+    return hashlib.md5(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def member_path(audience_id: str, email: str) -> str:
+    return "lists/%s/members/%s" % (audience_id, subscriber_hash(email))
+
+
+def get_member(client: MailchimpClient, audience_id: str, email: str) -> Optional[dict]:
+    from shuup_mailchimp.exceptions import MailchimpNotFoundError
+
+    try:
+        return client.get("members.get", member_path(audience_id, email))
+    except MailchimpNotFoundError:
+        return None
+
+
+def upsert_member(client: MailchimpClient, audience_id: str, email: str, body: dict) -> dict:
+    """PUT by subscriber hash: creates with ``status_if_new``, updates ``status`` only if given."""
+    return client.put("members.upsert", member_path(audience_id, email), body)
+
+
+def update_member(client: MailchimpClient, audience_id: str, email: str, body: dict) -> dict:
+    return client.patch("members.update", member_path(audience_id, email), body)

@@ -1,0 +1,42 @@
+"""Enumerations stored in the database (``enumfields``, as Shuup does; Django 2.2 has no TextChoices)."""
+from django.utils.translation import ugettext_lazy as _
+from enumfields import Enum
+
+
+class ConflictPolicy(Enum):
+    """Who wins when Shuup and Mailchimp disagree about a contact (two-way sync)."""
+
+    REMOTE_WINS = "remote"
+    LOCAL_WINS = "local"
+
+    class Labels:
+        REMOTE_WINS = _("Mailchimp wins")
+        LOCAL_WINS = _("Shuup wins")
+
+
+class SyncKind(Enum):
+    """What one outbox item sends. The Shuup object id's meaning depends on the kind."""
+
+    CONTACT = "contact"  # Contact -> eCommerce customer + audience member (with interests)
+    INTEREST = "interest"  # ContactGroup -> interest in the "Contact Group" category
+    ORDER = "order"  # Order -> eCommerce order (products ensured first)
+    PRODUCT = "product"  # Product -> eCommerce product with its variants
+
+    class Labels:
+        CONTACT = _("contact")
+        INTEREST = _("contact group")
+        ORDER = _("order")
+        PRODUCT = _("product")
+
+
+class SyncStatus(Enum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SYNCED = "synced"
+    FAILED = "failed"
+
+    class Labels:
+        PENDING = _("pending")
+        PROCESSING = _("processing")
+        SYNCED = _("synced")
+        FAILED = _("failed")

@@ -1,0 +1,64 @@
+"""Configure a shop's Mailchimp integration without the admin (deployments, scripts)."""
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+
+from shuup_mailchimp.enums import ConflictPolicy
+from shuup_mailchimp.forms_validation import validate_api_key
+from shuup_mailchimp.management.commands._base import ShopCommand
+
+
+class Command(ShopCommand):
+    help = "Set a shop's Mailchimp API key, audience, store id and switches."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--api-key", help="Mailchimp API key, <32 hex>-<dc>.")
+        parser.add_argument("--audience", help="Audience (list) id.")
+        parser.add_argument("--store-id", help="Reuse this eCommerce store id (normally set by mailchimp_init).")
+        toggle = parser.add_mutually_exclusive_group()
+        toggle.add_argument("--enable", action="store_true", help="Start syncing this shop.")
+        toggle.add_argument("--disable", action="store_true", help="Stop syncing this shop.")
+        two_way = parser.add_mutually_exclusive_group()
+        two_way.add_argument("--two-way", action="store_true", help="Apply Mailchimp unsubscribes to Shuup.")
+        two_way.add_argument("--no-two-way", action="store_true")
+        transactional = parser.add_mutually_exclusive_group()
+        transactional.add_argument("--send-transactional", action="store_true",
+                                   help="Send contacts without marketing permission as transactional customers.")
+        transactional.add_argument("--no-send-transactional", action="store_true")
+        parser.add_argument("--conflict", choices=[p.value for p in ConflictPolicy], help="Who wins on a conflict.")
+
+    def handle(self, *args, **options):
+        shop_settings = self.shop_settings(options["shop"])
+        if options["api_key"] is not None:
+            try:
+                validate_api_key(options["api_key"])
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages))
+            shop_settings.api_key = options["api_key"].strip()
+        if options["audience"] is not None:
+            shop_settings.audience_id = options["audience"].strip()
+        if options["store_id"] is not None:
+            shop_settings.store_id = options["store_id"].strip()
+            shop_settings.store_initialized_on = None
+        for flag, field, value in (
+            ("enable", "enabled", True), ("disable", "enabled", False),
+            ("two_way", "two_way_sync", True), ("no_two_way", "two_way_sync", False),
+            ("send_transactional", "send_transactional", True), ("no_send_transactional", "send_transactional", False),
+        ):
+            if options[flag]:
+                setattr(shop_settings, field, value)
+        if options["conflict"]:
+            shop_settings.conflict_policy = ConflictPolicy(options["conflict"])
+        if shop_settings.enabled and not shop_settings.is_configured:
+            raise CommandError("Cannot enable shop %s without an API key and an audience id." % shop_settings.shop_id)
+        shop_settings.save()
+        self.stdout.write(
+            "Shop %s: enabled=%s key=%s audience=%s store=%s two-way=%s conflict=%s transactional=%s"
+            % (
+                shop_settings.shop_id, shop_settings.enabled, shop_settings.masked_api_key or "-",
+                shop_settings.audience_id or "-", shop_settings.store_id or "-", shop_settings.two_way_sync,
+                shop_settings.conflict_policy.value, shop_settings.send_transactional,
+            )
+        )
+        if shop_settings.enabled and not shop_settings.is_initialized:
+            self.stdout.write("Next: python manage.py mailchimp_init --shop %s" % shop_settings.shop_id)

@@ -1,0 +1,51 @@
+"""Counts per kind and status, the oldest pending item and the latest errors of a shop."""
+import json
+
+from shuup_mailchimp.enums import SyncKind, SyncStatus
+from shuup_mailchimp.management.commands._base import ShopCommand
+from shuup_mailchimp.models import MailchimpSyncItem
+from shuup_mailchimp.sync.processing import status_counts
+
+
+class Command(ShopCommand):
+    help = "Show the Mailchimp sync state of a shop."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--json", action="store_true", help="Machine-readable output.")
+
+    def handle(self, *args, **options):
+        shop_settings = self.shop_settings(options["shop"])
+        shop_id = shop_settings.shop_id
+        counts = status_counts(shop_id)
+        items = MailchimpSyncItem.objects.filter(shop_id=shop_id)
+        oldest = items.filter(status=SyncStatus.PENDING).order_by("created_on").first()
+        errors = items.filter(status=SyncStatus.FAILED).order_by("-modified_on")[:10]
+        data = {
+            "shop": shop_id,
+            "enabled": shop_settings.enabled,
+            "store_id": shop_settings.store_id,
+            "initialized": shop_settings.is_initialized,
+            "counts": {k.value: {s.value: counts.get((k, s), 0) for s in SyncStatus} for k in SyncKind},
+            "oldest_pending": oldest and {
+                "kind": oldest.kind.value, "object_id": oldest.object_id, "since": oldest.created_on.isoformat(),
+                "next_attempt_at": oldest.next_attempt_at and oldest.next_attempt_at.isoformat(),
+            },
+            "latest_errors": [
+                {"kind": i.kind.value, "object_id": i.object_id, "attempts": i.attempts, "error": i.last_error}
+                for i in errors
+            ],
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(data, indent=2))
+            return
+        self.stdout.write("Shop %s: enabled=%s store=%s initialized=%s" % (
+            shop_id, data["enabled"], data["store_id"] or "-", data["initialized"]))
+        self.stdout.write("%-10s %8s %11s %8s %8s" % ("kind", "pending", "processing", "synced", "failed"))
+        for kind, row in data["counts"].items():
+            self.stdout.write("%-10s %8d %11d %8d %8d" % (
+                kind, row["pending"], row["processing"], row["synced"], row["failed"]))
+        if oldest:
+            self.stdout.write("Oldest pending: %s #%s since %s" % (oldest.kind.value, oldest.object_id, oldest.created_on))
+        for error in data["latest_errors"]:
+            self.stdout.write("Failed: %(kind)s #%(object_id)s after %(attempts)s attempts: %(error)s" % error)

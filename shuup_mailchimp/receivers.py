@@ -1,0 +1,112 @@
+"""Signal receivers: they only record work in the outbox and schedule it after commit.
+
+No receiver ever calls Mailchimp, so a shop request never waits on (or fails because of)
+Mailchimp. Every connection has a ``dispatch_uid``.
+"""
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from shuup.core.models import CompanyContact, Contact, ContactGroup, PersonContact
+from shuup.core.order_creator.signals import order_creator_finished
+from shuup.core.signals import order_status_changed, payment_created, refund_created, shipment_created
+
+from shuup_mailchimp.enums import SyncKind
+from shuup_mailchimp.sync import outbox
+
+
+def _schedule(item_ids):
+    if item_ids:
+        from shuup_mailchimp.tasks import schedule
+
+        transaction.on_commit(lambda: schedule(item_ids))
+
+
+def record_contacts(contact_ids, shop_ids=None):
+    """Record CONTACT work for these contacts in every active shop they belong to (or in ``shop_ids``)."""
+    active = outbox.active_shop_ids()
+    if not active or not contact_ids:
+        return []
+    through = Contact.shops.through
+    pairs = set(through.objects.filter(contact_id__in=contact_ids).values_list("contact_id", "shop_id"))
+    pairs |= set(
+        Contact.objects.filter(pk__in=contact_ids, registration_shop__isnull=False).values_list(
+            "pk", "registration_shop_id"
+        )
+    )
+    ids = []
+    for contact_id, shop_id in pairs:
+        if shop_id in active and (shop_ids is None or shop_id in shop_ids):
+            ids += outbox.record([shop_id], SyncKind.CONTACT, contact_id)
+    _schedule(ids)
+    return ids
+
+
+def contact_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        record_contacts([instance.pk])
+
+
+def contact_shops_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action != "post_add" or not pk_set:
+        return
+    if reverse:  # shop.contact_set.add(...)
+        record_contacts(list(pk_set), shop_ids={instance.pk})
+    else:  # contact.shops.add(...)
+        record_contacts([instance.pk], shop_ids=set(pk_set))
+
+
+def group_members_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action == "pre_clear":
+        # After the clear nobody can tell who left: remember them now.
+        if reverse:
+            instance._mailchimp_cleared = list(instance.groups.filter(shop__isnull=False).values_list("pk", flat=True))
+        else:
+            instance._mailchimp_cleared = list(instance.members.values_list("pk", flat=True))
+        return
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if reverse:  # contact.groups.add(group...): instance is the contact
+        record_contacts([instance.pk])
+        return
+    if instance.shop_id is None:  # Shuup's global default groups are not interests
+        return
+    contact_ids = list(pk_set or getattr(instance, "_mailchimp_cleared", []))
+    record_contacts(contact_ids, shop_ids={instance.shop_id})
+
+
+def group_saved(sender, instance, raw=False, **kwargs):
+    if raw or instance.shop_id is None or instance.shop_id not in outbox.active_shop_ids():
+        return
+    _schedule(outbox.record([instance.shop_id], SyncKind.INTEREST, instance.pk))
+
+
+def group_deleting(sender, instance, **kwargs):
+    instance._mailchimp_shop_id = instance.shop_id
+
+
+def group_deleted(sender, instance, **kwargs):
+    shop_id = getattr(instance, "_mailchimp_shop_id", instance.shop_id)
+    if shop_id is None or shop_id not in outbox.active_shop_ids():
+        return
+    _schedule(outbox.record([shop_id], SyncKind.INTEREST, instance.pk))
+
+
+def order_changed(sender, order, **kwargs):
+    if order.shop_id in outbox.active_shop_ids():
+        _schedule(outbox.record([order.shop_id], SyncKind.ORDER, order.pk))
+
+
+for model in (Contact, PersonContact, CompanyContact):
+    post_save.connect(contact_saved, sender=model, dispatch_uid="shuup_mailchimp.contact_saved.%s" % model.__name__)
+m2m_changed.connect(contact_shops_changed, sender=Contact.shops.through, dispatch_uid="shuup_mailchimp.contact_shops")
+m2m_changed.connect(group_members_changed, sender=ContactGroup.members.through, dispatch_uid="shuup_mailchimp.members")
+post_save.connect(group_saved, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_saved")
+pre_delete.connect(group_deleting, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleting")
+post_delete.connect(group_deleted, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleted")
+order_creator_finished.connect(order_changed, dispatch_uid="shuup_mailchimp.order_created")
+for signal, name in (
+    (order_status_changed, "status"),
+    (payment_created, "payment"),
+    (refund_created, "refund"),
+    (shipment_created, "shipment"),
+):
+    signal.connect(order_changed, dispatch_uid="shuup_mailchimp.order_%s" % name)

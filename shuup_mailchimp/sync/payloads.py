@@ -1,0 +1,203 @@
+"""Shuup objects -> Mailchimp request bodies. Pure functions: no database writes, no HTTP.
+
+Ids sent to Mailchimp: a contact's customer id is ``str(contact.pk)``; a guest (an order with
+an email but no contact) is ``guest-<md5 of the email>`` (Mailchimp caps ids at 50 chars);
+an order is ``str(order.pk)``; a product is its variation parent (or itself) and every
+variation child is one of its variants.
+"""
+import hashlib
+import json
+from decimal import Decimal
+
+from shuup.core.models import CompanyContact, OrderLineType, PaymentStatus, ShippingStatus
+
+MEMBER_SUBSCRIBED = "subscribed"
+MEMBER_TRANSACTIONAL = "transactional"
+MEMBER_UNSUBSCRIBED = "unsubscribed"
+MEMBER_PENDING = "pending"
+#: Statuses from which only the person can bring themselves back.
+OPTED_OUT_STATUSES = {"unsubscribed", "cleaned"}
+
+
+def fingerprint(*payloads) -> str:
+    """A stable digest of what would be sent; identical payloads are not sent twice."""
+    text = json.dumps(payloads, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def money(value) -> float:
+    return float(Decimal(value).quantize(Decimal("0.01")))
+
+
+def contact_names(contact):
+    """(first name, last name, company) for the merge fields and the customer."""
+    if isinstance(contact, CompanyContact):
+        return (contact.name or "", "", contact.name or "")
+    first = getattr(contact, "first_name", "") or ""
+    last = getattr(contact, "last_name", "") or ""
+    if not (first or last) and contact.name:
+        first, _, last = contact.name.partition(" ")
+    return (first, last, "")
+
+
+def guest_customer_id(email: str) -> str:
+    return "guest-" + hashlib.md5(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def customer_payload(contact, email=None) -> dict:
+    first, last, company = contact_names(contact)
+    body = {
+        "id": str(contact.pk),
+        "email_address": (email or contact.email).strip(),
+        "opt_in_status": bool(contact.marketing_permission),
+        "first_name": first,
+        "last_name": last,
+    }
+    if company:
+        body["company"] = company
+    address = _address(contact.default_billing_address)
+    if address:
+        body["address"] = address
+    return body
+
+
+def guest_customer_payload(order) -> dict:
+    body = {
+        "id": guest_customer_id(order.email),
+        "email_address": order.email.strip(),
+        "opt_in_status": bool(order.marketing_permission),
+    }
+    address = order.billing_address
+    if address is not None:
+        body["first_name"], _, body["last_name"] = (address.name or "").partition(" ")
+    return body
+
+
+def member_payload(contact, interests: dict, status=None, status_if_new=None, email=None) -> dict:
+    """PUT body for the audience member: merge fields and the *full* interest map."""
+    first, last, _company = contact_names(contact)
+    body = {
+        "email_address": (email or contact.email).strip(),
+        "merge_fields": {"FNAME": first, "LNAME": last},
+        "interests": interests,
+    }
+    language = getattr(contact, "language", "") or ""
+    if language:
+        body["language"] = language[:2]
+    if status_if_new:
+        body["status_if_new"] = status_if_new
+    if status:
+        body["status"] = status
+    return body
+
+
+def product_payload(product, shop) -> dict:
+    """The parent product with one variant per variation child (or itself when it has none)."""
+    parent = product.variation_parent or product
+    children = list(parent.variation_children.all()) if parent.variation_children.exists() else []
+    variants = [_variant(p, shop) for p in ([parent] + children)]
+    return {
+        "id": str(parent.pk),
+        "title": _text(parent.name) or parent.sku or str(parent.pk),
+        "handle": parent.slug or "",
+        "description": _text(parent.short_description or ""),
+        "vendor": "",
+        "variants": variants,
+    }
+
+
+def _variant(product, shop) -> dict:
+    body = {"id": str(product.pk), "title": _text(product.name) or product.sku or str(product.pk), "sku": product.sku}
+    shop_product = product.shop_products.filter(shop=shop).first()
+    if shop_product is not None and shop_product.default_price_value is not None:
+        body["price"] = money(shop_product.default_price_value)
+    return body
+
+
+def order_financial_status(order) -> str:
+    if order.is_canceled():
+        return "cancelled"
+    if order.get_total_refunded_amount().value > 0:
+        return "refunded"
+    if order.payment_status == PaymentStatus.FULLY_PAID:
+        return "paid"
+    return "pending"
+
+
+def order_payload(order, customer: dict) -> dict:
+    """POST/PATCH body of an eCommerce order. ``customer`` is the customer body (its id at least)."""
+    lines = []
+    shipping = Decimal(0)
+    discount = Decimal(0)
+    for line in order.lines.all():
+        if line.type == OrderLineType.PRODUCT and line.product_id:
+            product = line.product
+            lines.append(
+                {
+                    "id": str(line.pk),
+                    "product_id": str(product.variation_parent_id or product.pk),
+                    "product_variant_id": str(product.pk),
+                    "quantity": int(line.quantity),
+                    "price": money(line.taxful_price.value),
+                    "discount": money(line.taxful_discount_amount.value),
+                }
+            )
+        elif line.type == OrderLineType.SHIPPING:
+            shipping += line.taxful_price.value
+        elif line.type == OrderLineType.DISCOUNT:
+            discount += -line.taxful_price.value
+    body = {
+        "id": str(order.pk),
+        "customer": customer,
+        "currency_code": order.currency,
+        "order_total": money(order.taxful_total_price.value),
+        "tax_total": money(order.get_total_tax_amount().value),
+        "shipping_total": money(shipping),
+        "discount_total": money(discount),
+        "financial_status": order_financial_status(order),
+        "processed_at_foreign": order.order_date.isoformat(),
+        "updated_at_foreign": order.modified_on.isoformat() if order.modified_on else order.order_date.isoformat(),
+        "lines": lines,
+    }
+    if order.shipping_status == ShippingStatus.FULLY_SHIPPED:
+        body["fulfillment_status"] = "shipped"
+    if body["financial_status"] == "cancelled":
+        body["cancelled_at_foreign"] = body["updated_at_foreign"]
+    return body
+
+
+def store_payload(shop, audience_id: str, store_id: str, locale: str, timezone: str) -> dict:
+    body = {
+        "id": store_id,
+        "list_id": audience_id,
+        "name": _text(shop.public_name or shop.name) or "Shuup shop",
+        "platform": "Shuup",
+        "currency_code": shop.currency,
+        "primary_locale": (locale or "en")[:2],
+        "timezone": timezone or "UTC",
+    }
+    if shop.domain:
+        body["domain"] = shop.domain
+    address = shop.contact_address
+    if address is not None and address.email:
+        body["email_address"] = address.email
+    if address is not None and address.phone:
+        body["phone"] = address.phone
+    return body
+
+
+def _address(address):
+    if address is None or not address.street:
+        return None
+    return {
+        "address1": address.street,
+        "address2": address.street2 or "",
+        "city": address.city or "",
+        "province": address.region or "",
+        "postal_code": address.postal_code or "",
+        "country_code": str(address.country or ""),
+    }
+
+
+def _text(value) -> str:
+    return str(value or "").strip()

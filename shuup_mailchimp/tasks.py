@@ -1,0 +1,55 @@
+"""Celery tasks: thin wrappers over :mod:`shuup_mailchimp.sync.processing` taking ids.
+
+The outbox in the database is the source of truth, so a broker outage loses nothing: the
+periodic ``process_due`` task (or ``manage.py mailchimp_sync``) sends whatever is due.
+With no broker configured (``SHUUP_MAILCHIMP_RUN_IN_PROCESS``), work runs in-process after commit.
+"""
+import logging
+
+from celery import shared_task
+
+from shuup_mailchimp.app_settings import app_settings
+
+logger = logging.getLogger("shuup_mailchimp")
+
+#: Merge into ``CELERY_BEAT_SCHEDULE`` (the demo project does).
+BEAT_SCHEDULE = {
+    "shuup-mailchimp-process-due": {"task": "shuup_mailchimp.process_due", "schedule": 60.0},
+    "shuup-mailchimp-cleanup-logs": {"task": "shuup_mailchimp.cleanup_logs", "schedule": 24 * 3600.0},
+}
+
+
+@shared_task(name="shuup_mailchimp.process_items", ignore_result=True)
+def process_items(item_ids):
+    from shuup_mailchimp.sync.processing import process_items as run
+
+    return str(run(item_ids))
+
+
+@shared_task(name="shuup_mailchimp.process_due", ignore_result=True)
+def process_due(shop_id=None):
+    from shuup_mailchimp.sync.processing import process_due as run
+
+    return str(run(shop_id=shop_id))
+
+
+@shared_task(name="shuup_mailchimp.cleanup_logs", ignore_result=True)
+def cleanup_logs():
+    from shuup_mailchimp.sync.maintenance import delete_old_log_entries
+
+    return delete_old_log_entries()
+
+
+def schedule(item_ids):
+    """Called after commit by the receivers. Never raises: the items stay pending in the outbox."""
+    item_ids = list(item_ids)
+    try:
+        if app_settings.RUN_IN_PROCESS:
+            from shuup_mailchimp.sync.processing import process_items as run
+
+            run(item_ids)
+        else:
+            # A short countdown folds a burst of saves of one object into one write.
+            process_items.apply_async(args=[item_ids], countdown=app_settings.TASK_COUNTDOWN, retry=False)
+    except Exception:
+        logger.warning("Mailchimp work for items %s stays queued for the periodic task", item_ids, exc_info=True)
