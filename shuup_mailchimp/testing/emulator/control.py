@@ -1,0 +1,84 @@
+"""The emulator's own routes under ``/_emulator/`` (no auth) and the state snapshot.
+
+- ``GET /_emulator/state``: ``snapshot()``
+- ``POST /_emulator/reset``
+- ``POST /_emulator/fire-webhook`` with JSON ``{list_id, type, email, source, data}``
+- ``POST /_emulator/config`` with JSON ``{fault_rate, latency, seed, max_concurrent, bodiless_throttle_status}``
+- ``GET /_emulator/batches/<id>/results.tar.gz``: a finished batch's results archive
+"""
+import copy
+import json
+import re
+from typing import Any, Dict, Tuple
+
+from .http import ApiError, problem_body
+
+
+def snapshot(emu: Any) -> Dict[str, Any]:
+    """The whole state, with derived member stats and campaign reports; the caller holds the lock."""
+    from .campaigns import render_campaign, render_report
+    from .lists import render_list
+    from .members import render_member
+    lists = {}
+    for list_id, lst in emu.lists.items():
+        data = copy.deepcopy(lst)
+        data.update(render_list(emu, lst))
+        data["members"] = {key: render_member(emu, lst, member) for key, member in lst["members"].items()}
+        lists[list_id] = data
+    campaigns = {}
+    for campaign_id, campaign in emu.campaigns.items():
+        campaigns[campaign_id] = dict(render_campaign(emu, campaign), report=render_report(emu, campaign))
+    return {"lists": lists, "stores": copy.deepcopy(emu.stores), "batches": copy.deepcopy(emu.batches),
+            "batch_webhooks": copy.deepcopy(emu.batch_webhooks), "campaigns": campaigns, "stats": dict(emu.stats)}
+
+
+def _json(body: bytes) -> Dict[str, Any]:
+    try:
+        data = json.loads(body.decode("utf-8")) if body and body.strip() else {}
+    except ValueError:
+        raise ApiError(400, "JSON Parse Error", "We encountered an unspecified JSON parsing error.")
+    if not isinstance(data, dict):
+        raise ApiError(400, "JSON Parse Error", "Expected a JSON object.")
+    return data
+
+
+def _configure(emu: Any, data: Dict[str, Any]) -> Dict[str, Any]:
+    if "fault_rate" in data:
+        emu.fault_rate = float(data["fault_rate"])
+    if "latency" in data:
+        emu.latency = float(data["latency"])
+    if "seed" in data:
+        emu.faults.reseed(data["seed"])
+    if "max_concurrent" in data:
+        emu.max_concurrent = int(data["max_concurrent"])
+    if "bodiless_throttle_status" in data:
+        emu.bodiless_throttle_status = data["bodiless_throttle_status"] or None
+    return {"fault_rate": emu.fault_rate, "latency": emu.latency, "seed": emu.faults.seed,
+            "max_concurrent": emu.max_concurrent, "bodiless_throttle_status": emu.bodiless_throttle_status}
+
+
+def handle(emu: Any, method: str, path: str, query: Dict[str, str], body: bytes) -> Tuple[int, Dict[str, str], bytes]:
+    """Serve a ``/_emulator/...`` request."""
+    try:
+        archive = re.match(r"^/_emulator/batches/([^/]+)/results\.tar\.gz$", path)
+        if archive and method == "GET":
+            with emu._lock:
+                data = emu.batch_archives.get(archive.group(1))
+            if data is None:
+                raise ApiError(404)
+            return 200, {"Content-Type": "application/x-gzip", "Content-Length": str(len(data))}, data
+        if path == "/_emulator/state" and method == "GET":
+            return emu._respond(200, emu.snapshot())
+        if path == "/_emulator/reset" and method == "POST":
+            emu.reset()
+            return emu._respond(200, {"reset": True})
+        if path == "/_emulator/fire-webhook" and method == "POST":
+            data = _json(body)
+            deliveries = emu.fire_webhook(data.get("list_id", ""), data.get("type", ""), data.get("email", ""),
+                                          data.get("source", "user"), **(data.get("data") or {}))
+            return emu._respond(200, {"deliveries": deliveries})
+        if path == "/_emulator/config" and method == "POST":
+            return emu._respond(200, _configure(emu, _json(body)))
+        raise ApiError(404)
+    except ApiError as error:
+        return emu._respond(error.status, problem_body(error))

@@ -1,0 +1,339 @@
+"""List members: identity by subscriber hash, upsert rules, lifecycle, validation, tags.
+
+Members are keyed by md5 of the lowercased email; a raw email is also accepted in the path.
+Stored members keep only what was written; ``render_member`` adds the derived parts (all of the
+list's interests defaulting to false, ``stats.ecommerce_data`` rolled up from the orders of the
+list's stores, ``tags_count``) so rollups can never go stale.
+"""
+import copy
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import webhooks
+from .http import (
+    ApiError, as_bool, check_email, collection, invalid_resource, new_id, not_found, now_iso, path_member_hash,
+    subscriber_hash,
+)
+
+SETTABLE_STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional")
+COMPLIANCE_STATUSES = ("unsubscribed", "cleaned")
+OPTIONAL_FIELDS = ("language", "vip", "email_type", "ip_signup", "timestamp_signup", "ip_opt", "timestamp_opt",
+                   "source")
+
+
+def get_list(emu: Any, list_id: str) -> Dict[str, Any]:
+    """The stored list, or 404."""
+    lst = emu.lists.get(list_id)
+    if lst is None:
+        raise not_found()
+    return lst
+
+
+def get_member(lst: Dict[str, Any], member_ref: str) -> Dict[str, Any]:
+    """The stored member by hash or raw email, or 404."""
+    member = lst["members"].get(path_member_hash(member_ref))
+    if member is None:
+        raise not_found()
+    return member
+
+
+def list_interest_ids(lst: Dict[str, Any]) -> List[str]:
+    """Every interest id of the list, in category order."""
+    return [interest_id for category in lst["interest_categories"].values() for interest_id in category["interests"]]
+
+
+def ecommerce_data(emu: Any, list_id: str, email: str) -> Dict[str, Any]:
+    """Roll up the orders of the list's stores whose customer has this email."""
+    total, number, currency = 0.0, 0, ""
+    for store in emu.stores.values():
+        if store["list_id"] != list_id:
+            continue
+        for order in store["orders"].values():
+            customer = store["customers"].get(order["customer"].get("id")) or order["customer"]
+            if str(customer.get("email_address", "")).lower() == email.lower():
+                total += float(order.get("order_total") or 0)
+                number += 1
+                currency = order.get("currency_code") or store.get("currency_code", "")
+    return {"total_revenue": round(total, 2), "number_of_orders": number, "currency_code": currency}
+
+
+def render_member(emu: Any, lst: Dict[str, Any], member: Dict[str, Any]) -> Dict[str, Any]:
+    """The member as the API returns it, with derived fields filled in."""
+    result = copy.deepcopy(member)
+    result.pop("previous_status", None)
+    result["interests"] = {interest_id: bool(member["interests"].get(interest_id, False))
+                           for interest_id in list_interest_ids(lst)}
+    result["stats"] = {"avg_open_rate": 0, "avg_click_rate": 0,
+                       "ecommerce_data": ecommerce_data(emu, lst["id"], member["email_address"])}
+    result["tags_count"] = len(member["tags"])
+    return result
+
+
+def _validate_merge_fields(lst: Dict[str, Any], merges: Dict[str, Any], skip: bool) -> None:
+    if skip:
+        return
+    errors = [{"field": tag, "message": "Please enter a value"} for tag, field in lst["merge_fields"].items()
+              if field.get("required") and merges.get(tag) in (None, "", {})]
+    if errors:
+        raise invalid_resource("Your merge fields were invalid.", errors)
+
+
+def _validate_interests(lst: Dict[str, Any], interests: Any) -> Dict[str, bool]:
+    if not isinstance(interests, dict):
+        raise invalid_resource(errors=[{"field": "interests", "message": "Schema describes object"}])
+    known = set(list_interest_ids(lst))
+    for interest_id in interests:
+        if interest_id not in known:
+            raise invalid_resource(f"Invalid interest ID: '{interest_id}'.",
+                                   [{"field": "interests", "message": f"Invalid interest ID: '{interest_id}'."}])
+    return {key: as_bool(value) for key, value in interests.items()}
+
+
+def _new_member(lst: Dict[str, Any], email: str, emu: Any) -> Dict[str, Any]:
+    now = now_iso()
+    return {
+        "id": subscriber_hash(email), "email_address": email, "unique_email_id": new_id(),
+        "contact_id": new_id(32), "full_name": "", "web_id": emu.next_int(), "email_type": "html",
+        "status": "pending", "merge_fields": {}, "interests": {}, "ip_signup": "", "timestamp_signup": "",
+        "ip_opt": "", "timestamp_opt": now, "member_rating": 2, "last_changed": now, "language": "", "vip": False,
+        "email_client": "", "location": {"latitude": 0, "longitude": 0, "gmtoff": 0, "dstoff": 0,
+                                         "country_code": "", "timezone": ""},
+        "marketing_permissions": [], "source": "API - Generic", "tags": [], "list_id": lst["id"],
+    }
+
+
+def _resolve_status(mode: str, existing: Optional[Dict[str, Any]], body: Dict[str, Any]) -> str:
+    if mode == "post":
+        status = body.get("status")
+        field = "status"
+    elif existing is None:
+        # Real API: status_if_new is required for a new address on PUT (status alone is [unverified]).
+        status, field = body.get("status_if_new"), "status_if_new"
+    elif existing["status"] == "archived":
+        status, field = body.get("status") or body.get("status_if_new"), "status"
+    else:
+        status, field = body.get("status") or existing["status"], "status"
+    if status not in SETTABLE_STATUSES:
+        raise invalid_resource(errors=[{"field": field, "message": "Value is not one of the enum values: "
+                                        + ", ".join(SETTABLE_STATUSES)}])
+    return status
+
+
+def save_member(emu: Any, ctx: Any, lst: Dict[str, Any], member_ref: Optional[str], body: Dict[str, Any],
+                mode: str, source: str = "api") -> Dict[str, Any]:
+    """Create or update a member with the API's rules; ``mode`` is "post", "put" or "patch"."""
+    email = body.get("email_address")
+    if mode == "post" or (mode == "put" and member_ref is None):
+        if not email:
+            raise invalid_resource(errors=[{"field": "email_address", "message": "This value should not be blank."}])
+    member_hash = path_member_hash(member_ref) if member_ref else subscriber_hash(check_email(email))
+    existing = lst["members"].get(member_hash)
+    if mode == "patch" and existing is None:
+        raise not_found()
+    if existing is None and member_hash in lst["forgotten_hashes"]:
+        shown = email or member_ref
+        raise ApiError(400, "Forgotten Email Not Subscribed",
+                       f"{shown} was permanently deleted and cannot be re-imported. "
+                       "The contact must re-subscribe to get back on the list.")
+    if existing is not None and mode == "post" and existing["status"] != "archived":
+        raise ApiError(400, "Member Exists",
+                       f"{existing['email_address']} is already a list member. Use PUT to insert or update list members.")
+    if existing is None:
+        if not email:
+            raise invalid_resource(errors=[{"field": "email_address", "message": "This value should not be blank."}])
+        check_email(email)
+        if subscriber_hash(email) != member_hash:
+            raise invalid_resource("The email address passed does not match the supplied subscriber hash")
+    status = _resolve_status(mode, existing, body)
+    old_status = existing["status"] if existing else None
+    if old_status in COMPLIANCE_STATUSES and status == "subscribed":
+        raise ApiError(400, "Member In Compliance State",
+                       f"{existing['email_address']} is in a compliance state due to unsubscribe, bounce, "
+                       "or compliance review and cannot be subscribed.")
+    new_email = None
+    if existing is not None and email and email.lower() != existing["email_address"].lower():
+        check_email(email)
+        if subscriber_hash(email) in lst["members"]:
+            raise ApiError(400, "Member Exists", f"{email} is already a list member. "
+                           "Use PUT to insert or update list members.")
+        new_email = email
+    member = copy.deepcopy(existing) if existing else _new_member(lst, email, emu)
+    merges = dict(member["merge_fields"])
+    incoming = body.get("merge_fields") or {}
+    if not isinstance(incoming, dict):
+        raise invalid_resource("Your merge fields were invalid.",
+                               [{"field": "merge_fields", "message": "Schema describes object"}])
+    # Guess: unknown tags are dropped silently (the real API only stores defined merge fields).
+    merges.update({tag.upper(): value for tag, value in incoming.items() if tag.upper() in lst["merge_fields"]})
+    _validate_merge_fields(lst, merges, as_bool(ctx.query.get("skip_merge_validation", False)) if ctx else False)
+    interests = dict(member["interests"])
+    if "interests" in body:
+        interests.update(_validate_interests(lst, body["interests"]))
+    profile_changed = existing is not None and (merges != member["merge_fields"] or interests != member["interests"])
+    member.update({"merge_fields": merges, "interests": interests, "status": status, "last_changed": now_iso()})
+    for name in OPTIONAL_FIELDS:
+        if name in body:
+            member[name] = body[name]
+    if "marketing_permissions" in body:
+        _update_permissions(member, body["marketing_permissions"])
+    if status == "subscribed" and not member["timestamp_signup"]:
+        member["timestamp_signup"] = member["last_changed"]
+    if new_email:
+        del lst["members"][member_hash]
+        member["email_address"], member["id"] = new_email, subscriber_hash(new_email)
+    lst["members"][member["id"]] = member
+    if mode == "post" and body.get("tags"):
+        set_tags(emu, lst, member, [{"name": name, "status": "active"} for name in body["tags"]])
+    _queue_events(emu, ctx, lst, member, old_status, profile_changed, existing, new_email, source)
+    return member
+
+
+def _update_permissions(member: Dict[str, Any], permissions: Any) -> None:
+    by_id = {perm.get("marketing_permission_id"): perm for perm in member["marketing_permissions"]}
+    for perm in permissions or []:
+        by_id.setdefault(perm.get("marketing_permission_id"), {"text": ""}).update(perm)
+    member["marketing_permissions"] = list(by_id.values())
+
+
+def _queue_events(emu: Any, ctx: Any, lst: Dict[str, Any], member: Dict[str, Any], old_status: Optional[str],
+                  profile_changed: bool, existing: Optional[Dict[str, Any]], new_email: Optional[str],
+                  source: str) -> None:
+    if ctx is None:
+        return
+    status = member["status"]
+    if new_email and existing is not None:
+        webhooks.queue_event(emu, ctx.outbox, lst, "upemail", source, webhooks.upemail_data(
+            lst, existing["email_address"], member))
+    if status != old_status:
+        if status == "subscribed":
+            webhooks.queue_member_event(emu, ctx.outbox, lst, member, "subscribe", source)
+        elif status == "unsubscribed" and old_status in ("subscribed", "pending", "transactional"):
+            webhooks.queue_member_event(emu, ctx.outbox, lst, member, "unsubscribe", source,
+                                        {"action": "unsub", "reason": "manual", "campaign_id": ""})
+        elif status == "cleaned":
+            webhooks.queue_event(emu, ctx.outbox, lst, "cleaned", source, webhooks.cleaned_data(lst, member))
+    elif profile_changed and status == "subscribed":
+        webhooks.queue_member_event(emu, ctx.outbox, lst, member, "profile", source)
+
+
+def set_tags(emu: Any, lst: Dict[str, Any], member: Dict[str, Any], tags: List[Dict[str, Any]]) -> None:
+    """Apply ``[{name, status: active|inactive}]``; active names that are new become static segments."""
+    from .lists import find_or_create_tag
+    for tag in tags:
+        name = str(tag.get("name", "")).strip()
+        if not name:
+            raise invalid_resource(errors=[{"field": "tags", "message": "Tag name is required."}])
+        current = [t for t in member["tags"] if t["name"] == name]
+        if tag.get("status", "active") == "inactive":
+            member["tags"] = [t for t in member["tags"] if t["name"] != name]
+        elif not current:
+            segment = find_or_create_tag(emu, lst, name)
+            member["tags"].append({"id": segment["id"], "name": name, "date_added": now_iso()})
+
+
+# --- handlers --------------------------------------------------------------------------------------
+
+def list_members(emu: Any, ctx: Any, list_id: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    query = ctx.query
+    members = [render_member(emu, lst, m) for m in lst["members"].values()]
+    if query.get("status"):
+        members = [m for m in members if m["status"] == query["status"]]
+    if query.get("unique_email_id"):
+        members = [m for m in members if m["unique_email_id"] == query["unique_email_id"]]
+    if as_bool(query.get("vip_only", False)):
+        members = [m for m in members if m["vip"]]
+    if query.get("since_last_changed"):
+        members = [m for m in members if m["last_changed"] >= query["since_last_changed"]]
+    if query.get("before_last_changed"):
+        members = [m for m in members if m["last_changed"] < query["before_last_changed"]]
+    if query.get("interest_ids"):
+        wanted = query["interest_ids"].split(",")
+        match = query.get("interest_match", "any")
+        hits = {"any": any, "all": all}.get(match)
+        if hits:
+            members = [m for m in members if hits(m["interests"].get(i) for i in wanted)]
+        else:
+            members = [m for m in members if not any(m["interests"].get(i) for i in wanted)]
+    return 200, collection("members", members, query, list_id=list_id)
+
+
+def get_one(emu: Any, ctx: Any, list_id: str, member: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    return 200, render_member(emu, lst, get_member(lst, member))
+
+
+def create(emu: Any, ctx: Any, list_id: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    return 200, render_member(emu, lst, save_member(emu, ctx, lst, None, ctx.json_body(), "post"))
+
+
+def upsert(emu: Any, ctx: Any, list_id: str, member: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    return 200, render_member(emu, lst, save_member(emu, ctx, lst, member, ctx.json_body(), "put"))
+
+
+def patch(emu: Any, ctx: Any, list_id: str, member: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    return 200, render_member(emu, lst, save_member(emu, ctx, lst, member, ctx.json_body(), "patch"))
+
+
+def archive(emu: Any, ctx: Any, list_id: str, member: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    stored = get_member(lst, member)
+    if stored["status"] == "archived":
+        raise not_found()
+    if stored["status"] == "subscribed":
+        webhooks.queue_member_event(emu, ctx.outbox, lst, stored, "unsubscribe", "api",
+                                    {"action": "delete", "reason": "manual", "campaign_id": ""})
+    stored["previous_status"] = stored["status"]
+    stored["status"] = "archived"
+    stored["last_changed"] = now_iso()
+    return 204, None
+
+
+def delete_permanent(emu: Any, ctx: Any, list_id: str, member: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    stored = get_member(lst, member)
+    if stored["status"] == "subscribed":
+        webhooks.queue_member_event(emu, ctx.outbox, lst, stored, "unsubscribe", "api",
+                                    {"action": "delete", "reason": "manual", "campaign_id": ""})
+    del lst["members"][stored["id"]]
+    lst["forgotten_hashes"].append(stored["id"])
+    return 204, None
+
+
+def post_tags(emu: Any, ctx: Any, list_id: str, member: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    stored = get_member(lst, member)
+    tags = ctx.json_body().get("tags")
+    if not isinstance(tags, list):
+        raise invalid_resource(errors=[{"field": "tags", "message": "Schema describes array"}])
+    set_tags(emu, lst, stored, tags)
+    return 204, None
+
+
+def get_tags(emu: Any, ctx: Any, list_id: str, member: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    stored = get_member(lst, member)
+    return 200, collection("tags", copy.deepcopy(stored["tags"]), ctx.query)
+
+
+def activity(emu: Any, ctx: Any, list_id: str, member: str) -> Tuple[int, Any]:
+    lst = get_list(emu, list_id)
+    stored = get_member(lst, member)
+    return 200, {"activity": [], "email_id": stored["id"], "list_id": list_id, "total_items": 0, "_links": []}
+
+
+ROUTES = [
+    ("GET", "lists/{list_id}/members", list_members),
+    ("POST", "lists/{list_id}/members", create),
+    ("GET", "lists/{list_id}/members/{member}", get_one),
+    ("PUT", "lists/{list_id}/members/{member}", upsert),
+    ("PATCH", "lists/{list_id}/members/{member}", patch),
+    ("DELETE", "lists/{list_id}/members/{member}", archive),
+    ("POST", "lists/{list_id}/members/{member}/actions/delete-permanent", delete_permanent),
+    ("POST", "lists/{list_id}/members/{member}/tags", post_tags),
+    ("GET", "lists/{list_id}/members/{member}/tags", get_tags),
+    ("GET", "lists/{list_id}/members/{member}/activity", activity),
+    ("GET", "lists/{list_id}/members/{member}/activity-feed", activity),
+]

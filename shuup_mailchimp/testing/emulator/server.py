@@ -1,0 +1,107 @@
+"""A real HTTP server around a :class:`MailchimpEmulator` (``ThreadingHTTPServer`` in a background thread).
+
+An injected dropped connection closes the socket without writing a response, which ``requests``
+reports as ``ConnectionError`` (as it would for a reset connection to the real API).
+"""
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+from .faults import EmulatorDroppedConnection
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "MailchimpEmulator/1.0"
+
+    def _serve(self) -> None:
+        emu = self.server.emulator  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        try:
+            status, headers, payload = emu.handle(self.command, parts.path, parts.query, dict(self.headers), body)
+        except EmulatorDroppedConnection:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload and self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- stdlib signature
+        """Quiet by default; set ``server.verbose`` to log requests to stderr."""
+        if getattr(self.server, "verbose", False):
+            super().log_message(format, *args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    # The default backlog (5) would refuse connections before the emulator can answer 429.
+    request_queue_size = 128
+
+
+class EmulatorServer:
+    """Serves an emulator over HTTP on ``host:port`` (port 0 picks a free one); API at ``url + "/3.0/"``."""
+
+    def __init__(self, emulator: Any, host: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> None:
+        self.emulator = emulator
+        self.host = host
+        self.port = port
+        self.verbose = verbose
+        self._httpd: Optional[_Server] = None
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def url(self) -> str:
+        """Base URL without trailing slash, e.g. http://127.0.0.1:8765."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "EmulatorServer":
+        """Bind, set ``emulator.public_url`` and serve from a daemon thread."""
+        self._httpd = _Server((self.host, self.port), _Handler)
+        self._httpd.emulator = self.emulator  # type: ignore[attr-defined]
+        self._httpd.verbose = self.verbose  # type: ignore[attr-defined]
+        self.port = self._httpd.server_address[1]
+        self.emulator.public_url = self.url
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="mailchimp-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the current thread until ``stop`` or KeyboardInterrupt (used by the command)."""
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        while self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def __enter__(self) -> "EmulatorServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
