@@ -66,9 +66,10 @@ def invalid_resource(detail: str = INVALID_RESOURCE_DETAIL, errors: Optional[Lis
     return ApiError(400, "Invalid Resource", detail, errors)
 
 
-def require_fields(body: Dict[str, Any], names: Iterable[str]) -> None:
-    """Raise 400 Invalid Resource listing every missing required field."""
-    missing = [name for name in names if body.get(name) in (None, "")]
+def require_fields(body: Dict[str, Any], names: Iterable[str], allow_blank: bool = False) -> None:
+    """Raise 400 Invalid Resource listing every missing (or, unless ``allow_blank``, empty) required field."""
+    blank = (None,) if allow_blank else (None, "")
+    missing = [name for name in names if not isinstance(body, dict) or body.get(name) in blank]
     if missing:
         raise invalid_resource(errors=[{"field": name, "message": "This value should not be blank."} for name in missing])
 

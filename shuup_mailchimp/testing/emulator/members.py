@@ -60,6 +60,8 @@ def render_member(emu: Any, lst: Dict[str, Any], member: Dict[str, Any]) -> Dict
     """The member as the API returns it, with derived fields filled in."""
     result = copy.deepcopy(member)
     result.pop("previous_status", None)
+    # Like the real API: every merge field of the list is present, "" when unset.
+    result["merge_fields"] = {tag: member["merge_fields"].get(tag, "") for tag in lst["merge_fields"]}
     result["interests"] = {interest_id: bool(member["interests"].get(interest_id, False))
                            for interest_id in list_interest_ids(lst)}
     result["stats"] = {"avg_open_rate": 0, "avg_click_rate": 0,
