@@ -10,7 +10,10 @@ class ShuupMailchimpAppConfig(AppConfig):
     name = "shuup_mailchimp"
     label = "shuup_mailchimp"
     verbose_name = "Shuup Mailchimp"
-    provides = {}
+    provides = {
+        "admin_module": ["shuup_mailchimp.admin_module:MailchimpAdminModule"],
+        "admin_shop_form_part": ["shuup_mailchimp.admin_module.form_parts:MailchimpShopFormPart"],
+    }
 
     def ready(self):
         # Receivers only record work in the outbox; they never call Mailchimp.
