@@ -79,6 +79,12 @@ def group_saved(sender, instance, raw=False, **kwargs):
     _schedule(outbox.record([instance.shop_id], SyncKind.INTEREST, instance.pk))
 
 
+def group_translation_saved(sender, instance, raw=False, **kwargs):
+    # parler saves the name after the group itself: a rename (or a new group's name) lands here.
+    if not raw:
+        group_saved(ContactGroup, instance.master, raw=raw)
+
+
 def group_deleting(sender, instance, **kwargs):
     instance._mailchimp_shop_id = instance.shop_id
 
@@ -100,6 +106,11 @@ for model in (Contact, PersonContact, CompanyContact):
 m2m_changed.connect(contact_shops_changed, sender=Contact.shops.through, dispatch_uid="shuup_mailchimp.contact_shops")
 m2m_changed.connect(group_members_changed, sender=ContactGroup.members.through, dispatch_uid="shuup_mailchimp.members")
 post_save.connect(group_saved, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_saved")
+post_save.connect(
+    group_translation_saved,
+    sender=ContactGroup._parler_meta.root_model,
+    dispatch_uid="shuup_mailchimp.group_translation_saved",
+)
 pre_delete.connect(group_deleting, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleting")
 post_delete.connect(group_deleted, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleted")
 order_creator_finished.connect(order_changed, dispatch_uid="shuup_mailchimp.order_created")

@@ -14,7 +14,8 @@ from shuup_mailchimp.testing.project.settings import INSTALLED_APPS, VAR_DIR, da
 
 DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL"), os.path.join(VAR_DIR, "test.sqlite3"))}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, "test_db.sqlite3")}
+    # One file per run, so parallel runs (several checkouts, tox envs) never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, "test_db_%d.sqlite3" % os.getpid())}
 
 MIGRATION_MODULES = get_disabled_migrations()
 MIGRATION_MODULES.update({app.split(".")[-1]: None for app in INSTALLED_APPS})

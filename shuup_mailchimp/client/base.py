@@ -106,7 +106,7 @@ class MailchimpClient:
         """Run one call; return the decoded JSON (``None`` for 204) or raise a ``MailchimpError``."""
         path = path.lstrip("/")
         method = method.upper()
-        raw = self._mc._mc_client  # mailchimp3's transport; its endpoint helpers lack product PUT and more
+        raw = self._mc  # mailchimp3 transport verbs: its endpoint helpers lack product PUT and more
         calls = {
             "GET": lambda: raw._get(path, **(params or {})),
             "POST": lambda: raw._post(path, data=body),

@@ -84,8 +84,14 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
                 state["member_status"] = result.get("status", MEMBER_PENDING)
                 note = "permission given again: re-confirmation requested"
             else:
-                state["member_status"] = state.get("member_status") or MEMBER_UNSUBSCRIBED
+                # Final for the subscription, but the profile and interests still follow Shuup.
+                member.pop("status", None)
                 note = "Mailchimp: %s (final; not re-subscribed)" % exc.title
+                try:
+                    result = members.upsert_member(client, shop_settings.audience_id, email, member)
+                    state["member_status"] = result.get("status", MEMBER_UNSUBSCRIBED)
+                except MailchimpComplianceError:  # e.g. permanently deleted: nothing more to do
+                    state["member_status"] = MEMBER_UNSUBSCRIBED
         ecommerce.upsert_customer(client, shop_settings.store_id, customer)
     state.update(permission=permission, email=email)
     MailchimpSyncItem.objects.filter(pk=item.pk).update(state=state)

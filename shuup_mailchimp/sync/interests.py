@@ -24,7 +24,19 @@ def shop_groups(shop_id):
 
 
 def group_name(group) -> str:
-    return str(group.safe_translation_getter("name", any_language=True) or group.identifier or "Group %s" % group.pk)
+    """The group's name in the default language (else any), read from the database.
+
+    Not through parler's cache: a rename reaches us from the translation's post_save,
+    before parler has refreshed its cached copy.
+    """
+    from django.conf import settings
+
+    names = dict(
+        ContactGroup._parler_meta.root_model.objects.filter(master_id=group.pk).values_list("language_code", "name")
+    )
+    default = getattr(settings, "PARLER_DEFAULT_LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    name = names.get(default) or next((n for n in names.values() if n), "")
+    return str(name or group.identifier or "Group %s" % group.pk)
 
 
 def ensure_category(client, shop_settings) -> str:
