@@ -14,7 +14,9 @@ import time
 from typing import Any, Dict, List, Tuple
 
 from . import webhooks
-from .http import ApiError, collection, invalid_resource, new_id, not_found, now_iso, public, require_fields
+from .http import (
+    ApiError, collection, invalid_resource, new_id, not_found, now_iso, parse_query, public, require_fields,
+)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MAX_PENDING = 500
@@ -46,7 +48,9 @@ def _validate_operations(operations: Any) -> List[Dict[str, Any]]:
 
 def _run_operation(emu: Any, ctx: Any, op: Dict[str, Any]) -> Dict[str, Any]:
     from .state import RequestContext
-    query = {key: str(value) for key, value in (op.get("params") or {}).items()}
+    path, _, inline_query = op["path"].partition("?")
+    query = parse_query(inline_query)
+    query.update({key: str(value) for key, value in (op.get("params") or {}).items()})
     try:
         body = json.loads(op["body"]) if op.get("body") else None
     except ValueError:
@@ -54,7 +58,7 @@ def _run_operation(emu: Any, ctx: Any, op: Dict[str, Any]) -> Dict[str, Any]:
                                 "title": "JSON Parse Error", "status": 400,
                                 "detail": "We encountered an unspecified JSON parsing error.", "instance": new_id(32)}
     else:
-        path = op["path"].strip("/")
+        path = path.strip("/")
         if path.startswith("3.0/"):
             path = path[len("3.0/"):]
         sub = RequestContext(op["method"], path, query, body, key=ctx.key, in_batch=True)

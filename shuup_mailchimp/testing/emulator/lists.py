@@ -1,7 +1,6 @@
-"""Lists (audiences) and their sub-resources: interest categories, merge fields, segments, webhooks.
+"""Lists (audiences) and their sub-resources: interest categories, merge fields and list webhooks.
 
-Tags are static segments, as on the real API: a member's ``tags`` entries carry the segment id,
-and a static segment's members are the members carrying its tag.
+Segments and tags live in ``segments.py``; outgoing webhook delivery in ``webhooks.py``.
 """
 import copy
 import re
@@ -12,7 +11,7 @@ from .http import (
     ApiError, as_bool, collection, deep_merge, invalid_resource, new_id, not_found, now_iso, public, require_fields,
     subscriber_hash,
 )
-from .members import get_list, render_member, save_member, set_tags
+from .members import get_list, render_member, save_member
 
 LIST_CHILDREN = ("members", "interest_categories", "merge_fields", "segments", "webhooks", "forgotten_hashes")
 DEFAULT_MERGE_FIELDS = (("FNAME", "First Name", "text"), ("LNAME", "Last Name", "text"),
@@ -85,32 +84,6 @@ def create_merge_field(lst: Dict[str, Any], body: Dict[str, Any]) -> Dict[str, A
              "options": body.get("options", {}), "help_text": body.get("help_text", ""), "list_id": lst["id"]}
     lst["merge_fields"][tag] = field
     return field
-
-
-def find_or_create_tag(emu: Any, lst: Dict[str, Any], name: str) -> Dict[str, Any]:
-    """The static segment named ``name``, created if new."""
-    for segment in lst["segments"].values():
-        if segment["type"] == "static" and segment["name"] == name:
-            return segment
-    return _create_segment(emu, lst, name, "static", {})
-
-
-def _create_segment(emu: Any, lst: Dict[str, Any], name: str, seg_type: str, options: Dict[str, Any]) -> Dict[str, Any]:
-    now = now_iso()
-    segment = {"id": emu.next_int(), "name": name, "member_count": 0, "type": seg_type, "created_at": now,
-               "updated_at": now, "options": options, "list_id": lst["id"]}
-    lst["segments"][str(segment["id"])] = segment
-    return segment
-
-
-def _render_segment(lst: Dict[str, Any], segment: Dict[str, Any]) -> Dict[str, Any]:
-    result = copy.deepcopy(segment)
-    result["member_count"] = len(_segment_members(lst, segment))
-    return result
-
-
-def _segment_members(lst: Dict[str, Any], segment: Dict[str, Any]) -> list:
-    return [m for m in lst["members"].values() if any(t["id"] == segment["id"] for t in m["tags"])]
 
 
 def _get(collection_: Dict[str, Any], key: str) -> Dict[str, Any]:
@@ -307,103 +280,6 @@ def delete_merge_field(emu: Any, ctx: Any, list_id: str, merge_id: str) -> Tuple
     return 204, None
 
 
-# --- segments ----------------------------------------------------------------------------------------
-
-def _tag_emails(emu: Any, lst: Dict[str, Any], segment: Dict[str, Any], emails: Any, active: bool) -> list:
-    """Add/remove the segment tag for the listed emails that are on the list (others are ignored)."""
-    done = []
-    for email in emails or []:
-        member = lst["members"].get(subscriber_hash(str(email)))
-        if member is None:
-            continue
-        set_tags(emu, lst, member, [{"name": segment["name"], "status": "active" if active else "inactive"}])
-        done.append(render_member(emu, lst, member))
-    return done
-
-
-def all_segments(emu: Any, ctx: Any, list_id: str) -> Tuple[int, Any]:
-    lst = get_list(emu, list_id)
-    items = [_render_segment(lst, s) for s in lst["segments"].values()]
-    if ctx.query.get("type"):
-        items = [s for s in items if s["type"] == ctx.query["type"]]
-    return 200, collection("segments", items, ctx.query, list_id=list_id)
-
-
-def create_segment(emu: Any, ctx: Any, list_id: str) -> Tuple[int, Any]:
-    lst = get_list(emu, list_id)
-    body = ctx.json_body()
-    require_fields(body, ("name",))
-    if "static_segment" in body:
-        if any(s["name"] == body["name"] and s["type"] == "static" for s in lst["segments"].values()):
-            raise invalid_resource(f"Sorry, a tag with the name \"{body['name']}\" already exists.")
-        segment = _create_segment(emu, lst, body["name"], "static", {})
-        _tag_emails(emu, lst, segment, body["static_segment"], True)
-    else:
-        segment = _create_segment(emu, lst, body["name"], "saved", body.get("options") or {})
-    return 200, _render_segment(lst, segment)
-
-
-def get_segment(emu: Any, ctx: Any, list_id: str, seg_id: str) -> Tuple[int, Any]:
-    lst = get_list(emu, list_id)
-    return 200, _render_segment(lst, _get(lst["segments"], seg_id))
-
-
-def patch_segment(emu: Any, ctx: Any, list_id: str, seg_id: str) -> Tuple[int, Any]:
-    lst = get_list(emu, list_id)
-    segment = _get(lst["segments"], seg_id)
-    body = ctx.json_body()
-    if "name" in body and body["name"] != segment["name"]:
-        for member in _segment_members(lst, segment):
-            for tag in member["tags"]:
-                if tag["id"] == segment["id"]:
-                    tag["name"] = body["name"]
-        segment["name"] = body["name"]
-    if "static_segment" in body and segment["type"] == "static":
-        wanted = {subscriber_hash(str(e)) for e in body["static_segment"]}
-        _tag_emails(emu, lst, segment, [m["email_address"] for m in _segment_members(lst, segment)
-                                        if m["id"] not in wanted], False)
-        _tag_emails(emu, lst, segment, body["static_segment"], True)
-    if "options" in body:
-        segment["options"] = body["options"]
-    segment["updated_at"] = now_iso()
-    return 200, _render_segment(lst, segment)
-
-
-def update_segment_members(emu: Any, ctx: Any, list_id: str, seg_id: str) -> Tuple[int, Any]:
-    lst = get_list(emu, list_id)
-    segment = _get(lst["segments"], seg_id)
-    body = ctx.json_body()
-    added = _tag_emails(emu, lst, segment, body.get("members_to_add"), True)
-    removed = _tag_emails(emu, lst, segment, body.get("members_to_remove"), False)
-    return 200, {"members_added": added, "members_removed": removed, "errors": [], "total_added": len(added),
-                 "total_removed": len(removed), "error_count": 0}
-
-
-def delete_segment(emu: Any, ctx: Any, list_id: str, seg_id: str) -> Tuple[int, Any]:
-    lst = get_list(emu, list_id)
-    segment = _get(lst["segments"], seg_id)
-    for member in lst["members"].values():
-        member["tags"] = [t for t in member["tags"] if t["id"] != segment["id"]]
-    del lst["segments"][seg_id]
-    return 204, None
-
-
-def segment_members(emu: Any, ctx: Any, list_id: str, seg_id: str) -> Tuple[int, Any]:
-    lst = get_list(emu, list_id)
-    members = [render_member(emu, lst, m) for m in _segment_members(lst, _get(lst["segments"], seg_id))]
-    return 200, collection("members", members, ctx.query)
-
-
-def add_segment_member(emu: Any, ctx: Any, list_id: str, seg_id: str) -> Tuple[int, Any]:
-    lst = get_list(emu, list_id)
-    segment = _get(lst["segments"], seg_id)
-    email = ctx.json_body().get("email_address", "")
-    added = _tag_emails(emu, lst, segment, [email], True)
-    if not added:
-        raise ApiError(400, "Invalid Resource", f"{email} is not a member of this list.")
-    return 200, added[0]
-
-
 # --- list webhooks -----------------------------------------------------------------------------------
 
 def _flags(given: Any, names: Tuple[str, ...]) -> Dict[str, bool]:
@@ -470,13 +346,6 @@ ROUTES = [
     ("GET", "lists/{list_id}/merge-fields/{merge_id}", get_merge_field),
     ("PATCH", "lists/{list_id}/merge-fields/{merge_id}", patch_merge_field),
     ("DELETE", "lists/{list_id}/merge-fields/{merge_id}", delete_merge_field),
-    ("GET", "lists/{list_id}/segments", all_segments), ("POST", "lists/{list_id}/segments", create_segment),
-    ("GET", "lists/{list_id}/segments/{seg_id}", get_segment),
-    ("PATCH", "lists/{list_id}/segments/{seg_id}", patch_segment),
-    ("POST", "lists/{list_id}/segments/{seg_id}", update_segment_members),
-    ("DELETE", "lists/{list_id}/segments/{seg_id}", delete_segment),
-    ("GET", "lists/{list_id}/segments/{seg_id}/members", segment_members),
-    ("POST", "lists/{list_id}/segments/{seg_id}/members", add_segment_member),
     ("GET", "lists/{list_id}/webhooks", all_webhooks),
     ("POST", "lists/{list_id}/webhooks", create_webhook, True),
     ("GET", "lists/{list_id}/webhooks/{hook_id}", get_webhook),

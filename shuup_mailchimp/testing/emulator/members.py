@@ -219,7 +219,7 @@ def _queue_events(emu: Any, ctx: Any, lst: Dict[str, Any], member: Dict[str, Any
 
 def set_tags(emu: Any, lst: Dict[str, Any], member: Dict[str, Any], tags: List[Dict[str, Any]]) -> None:
     """Apply ``[{name, status: active|inactive}]``; active names that are new become static segments."""
-    from .lists import find_or_create_tag
+    from .segments import find_or_create_tag
     for tag in tags:
         name = str(tag.get("name", "")).strip()
         if not name:

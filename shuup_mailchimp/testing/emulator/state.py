@@ -18,7 +18,7 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional, Pattern, Tuple
 from urllib.parse import unquote
 
-from . import batches, campaigns, control, ecommerce, lists, members, stores, webhooks
+from . import batches, campaigns, control, ecommerce, lists, members, segments, stores, webhooks
 from .faults import ConnectionLimiter, EmulatorDroppedConnection, FaultInjector
 from .http import ApiError, apply_fields, parse_query, problem_body
 
@@ -65,7 +65,7 @@ class Route:
 
 def _build_routes() -> List[Route]:
     routes: List[Route] = []
-    for module in (members, lists, stores, ecommerce, batches, campaigns):
+    for module in (members, lists, segments, stores, ecommerce, batches, campaigns):
         for spec in module.ROUTES:
             routes.append(Route(*spec))
     return routes
@@ -178,11 +178,11 @@ class MailchimpEmulator:
         """Serve one request; return (status, headers, body). May raise EmulatorDroppedConnection."""
         method = method.upper()
         path = "/" + path.strip("/")
-        self.count("requests")
         if path.startswith("/_emulator/"):
             return control.handle(self, method, path, parse_query(query_string), body)
         if path != "/3.0" and not path.startswith("/3.0/"):
             return self._respond(404, problem_body(ApiError(404)))
+        self.count("requests")  # API requests only, so control calls never skew the counters
         lowered = {name.lower(): value for name, value in (headers or {}).items()}
         key = self._extract_key(lowered.get("authorization", ""))
         if not self.limiter.enter(key):
