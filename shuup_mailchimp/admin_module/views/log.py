@@ -1,5 +1,5 @@
 """Picotable list of the current shop's Mailchimp call and process log."""
-from django.utils.translation import ugettext_lazy as _
+from django.utils.translation import ugettext, ugettext_lazy as _
 
 from shuup.admin.shop_provider import get_shop
 from shuup.admin.utils.picotable import ChoicesFilter, Column, DateRangeFilter, TextFilter
@@ -22,7 +22,8 @@ class LogEntryListView(PicotableListView):
         Column("path", _("Path"), filter_config=TextFilter(placeholder=_("Filter by path..."))),
         Column("status_code", _("Status")),
         Column("duration_ms", _("Duration (ms)")),
-        Column("success", _("Success"), filter_config=ChoicesFilter(SUCCESS_CHOICES)),
+        Column("success", _("Success"), display="format_success", sort_field="success",
+               filter_config=ChoicesFilter(SUCCESS_CHOICES, filter_field="success")),
         Column("error_title", _("Error"), filter_config=TextFilter(placeholder=_("Filter by error..."))),
         Column("error_detail", _("Error detail"), linked=False),
         Column("object_kind", _("Object"), filter_config=ChoicesFilter(SyncKind.choices())),
@@ -32,6 +33,10 @@ class LogEntryListView(PicotableListView):
 
     def get_queryset(self):
         return MailchimpLogEntry.objects.filter(shop=get_shop(self.request))
+
+    def format_success(self, instance):
+        # Shuup's Column renders False as an empty cell; an error row must say so.
+        return ugettext("yes") if instance.success else ugettext("no")
 
     def get_object_url(self, instance):
         return None  # append-only rows: nothing to edit
