@@ -5,7 +5,7 @@ Mailchimp. Every connection has a ``dispatch_uid``.
 """
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
-from shuup.core.models import CompanyContact, Contact, ContactGroup, PersonContact
+from shuup.core.models import CompanyContact, Contact, ContactGroup, Order, PersonContact
 from shuup.core.order_creator.signals import order_creator_finished
 from shuup.core.signals import order_status_changed, payment_created, refund_created, shipment_created
 
@@ -101,6 +101,14 @@ def order_changed(sender, order, **kwargs):
         _schedule(outbox.record([order.shop_id], SyncKind.ORDER, order.pk))
 
 
+def order_saved(sender, instance, raw=False, created=False, **kwargs):
+    # New orders wait for order_creator_finished (their lines exist by then); a later save of an
+    # order already known to Mailchimp (cancel, edit, payment) updates it.
+    if raw or created or instance.shop_id not in outbox.active_shop_ids():
+        return
+    _schedule(outbox.touch(instance.shop_id, SyncKind.ORDER, instance.pk))
+
+
 for model in (Contact, PersonContact, CompanyContact):
     post_save.connect(contact_saved, sender=model, dispatch_uid="shuup_mailchimp.contact_saved.%s" % model.__name__)
 m2m_changed.connect(contact_shops_changed, sender=Contact.shops.through, dispatch_uid="shuup_mailchimp.contact_shops")
@@ -113,6 +121,7 @@ post_save.connect(
 )
 pre_delete.connect(group_deleting, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleting")
 post_delete.connect(group_deleted, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleted")
+post_save.connect(order_saved, sender=Order, dispatch_uid="shuup_mailchimp.order_saved")
 order_creator_finished.connect(order_changed, dispatch_uid="shuup_mailchimp.order_created")
 for signal, name in (
     (order_status_changed, "status"),

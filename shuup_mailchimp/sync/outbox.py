@@ -34,6 +34,15 @@ def record(shop_ids: Iterable[int], kind: SyncKind, object_id: int) -> List[int]
     return ids
 
 
+def touch(shop_id: int, kind: SyncKind, object_id: int) -> List[int]:
+    """Like :func:`record`, but only for an object that already has an item (one UPDATE, no INSERT)."""
+    qs = MailchimpSyncItem.objects.filter(shop_id=shop_id, kind=kind, object_id=object_id)
+    now = timezone.now()
+    if qs.update(status=SyncStatus.PENDING, version=F("version") + 1, attempts=0, next_attempt_at=now, modified_on=now):
+        return list(qs.values_list("pk", flat=True))
+    return []
+
+
 def _record_one(shop_id, kind, object_id, now):
     lookup = dict(shop_id=shop_id, kind=kind, object_id=object_id)
     updated = MailchimpSyncItem.objects.filter(**lookup).update(
