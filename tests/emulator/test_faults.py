@@ -74,3 +74,30 @@ def test_concurrency_limit_counts_per_key():
     assert throttled.status_code == 429
     assert throttled.json()["detail"] == "You have exceeded the limit of 10 simultaneous connections."
     assert other_key.status_code == 200
+
+
+def test_concurrent_writes_are_all_applied_and_snapshot_is_json():
+    import base64
+    import json
+    import threading
+
+    emu = MailchimpEmulator(max_concurrent=100)
+    list_id = emu.create_list()["id"]
+    headers = {"Authorization": "Basic " + base64.b64encode(f"x:{KEY}".encode()).decode()}
+    statuses = []
+
+    def worker(n):
+        for i in range(10):
+            body = json.dumps({"email_address": f"t{n}-{i}@shop.test", "status_if_new": "subscribed"}).encode()
+            statuses.append(emu.handle("PUT", f"/3.0/lists/{list_id}/members/t{n}-{i}@shop.test", "", headers,
+                                       body)[0])
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 200
+    snapshot = json.loads(json.dumps(emu.snapshot()))
+    assert len(snapshot["lists"][list_id]["members"]) == 200
+    assert snapshot["stats"]["writes"] == 200 and snapshot["stats"]["requests"] == 200

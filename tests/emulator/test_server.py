@@ -38,7 +38,7 @@ def test_batch_run_and_archive_download(server):
 
 
 def test_more_than_ten_concurrent_requests_get_429():
-    emu = MailchimpEmulator(latency=0.4)
+    emu = MailchimpEmulator(latency=0.8)
     srv = EmulatorServer(emu).start()
     try:
         statuses = []
