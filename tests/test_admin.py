@@ -398,3 +398,36 @@ def test_log_list_renders_and_filters(client, shop):
     assert {r["_id"] for r in recent["items"]} == {ok.pk, error.pk}
     row = next(r for r in everything["items"] if r["_id"] == error.pk)
     assert row["error_title"] == "Invalid Resource" and row["status_code"] == "400" and row["success"] == "no"
+
+
+# --- module registration and access ---------------------------------------------------------
+
+
+def test_module_is_registered_with_menu_entries(rf, admin_user):
+    from shuup.admin.module_registry import get_modules
+
+    from shuup_mailchimp.admin_module import MailchimpAdminModule
+
+    module = next(m for m in get_modules() if isinstance(m, MailchimpAdminModule))
+    urls = {str(entry.url) for entry in module.get_menu_entries(rf.get("/"))}
+    assert urls == {OVERVIEW, ITEMS, LOG}
+
+
+def test_overview_of_an_unconfigured_shop(client, shop):
+    html = client.get(OVERVIEW).content.decode("utf-8")
+    assert "Mailchimp is not configured for this shop yet" in html
+    assert stored(shop) is None
+
+
+@pytest.mark.parametrize("url", [OVERVIEW, ITEMS, LOG])
+def test_pages_need_an_admin(shop, url):
+    user = factories.create_random_user(is_staff=False)
+    client = Client()
+    client.force_login(user)
+    item = MailchimpSyncItem.objects.create(shop=shop, kind=SyncKind.ORDER, object_id=1, status=SyncStatus.FAILED)
+    response = client.get(url)
+    assert response.status_code in (302, 400, 403)  # Shuup answers a non-staff user with a 400 "Problem"
+    assert 'id="mailchimp-status-counts"' not in response.content.decode("utf-8")
+    assert client.post("/sa/mailchimp/resend-failed/").status_code in (302, 400, 403)
+    item.refresh_from_db()
+    assert item.status == SyncStatus.FAILED
