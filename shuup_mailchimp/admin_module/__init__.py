@@ -4,7 +4,6 @@ The settings themselves live on the shop's edit page (:mod:`.form_parts`), where
 per-shop configuration; this module is for operating the integration.
 """
 from django.utils.translation import ugettext_lazy as _
-
 from shuup.admin.base import AdminModule, MenuEntry
 from shuup.admin.menu import ADDONS_MENU_CATEGORY
 from shuup.admin.utils.urls import admin_url
@@ -34,8 +33,8 @@ class MailchimpAdminModule(AdminModule):
         return [
             MenuEntry(text=_("Mailchimp"), icon="fa fa-envelope", url="shuup_admin:shuup_mailchimp.overview",
                       category=ADDONS_MENU_CATEGORY, ordering=1, aliases=[_("Newsletter")]),
-            MenuEntry(text=_("Mailchimp sync items"), icon="fa fa-exchange", url="shuup_admin:shuup_mailchimp.sync_items",
-                      category=ADDONS_MENU_CATEGORY, ordering=2),
+            MenuEntry(text=_("Mailchimp sync items"), icon="fa fa-exchange",
+                      url="shuup_admin:shuup_mailchimp.sync_items", category=ADDONS_MENU_CATEGORY, ordering=2),
             MenuEntry(text=_("Mailchimp log"), icon="fa fa-list", url="shuup_admin:shuup_mailchimp.log",
                       category=ADDONS_MENU_CATEGORY, ordering=3),
         ]

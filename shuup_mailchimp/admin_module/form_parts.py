@@ -1,6 +1,5 @@
 """The "Mailchimp" tab of the shop edit page (``admin_shop_form_part`` provide)."""
 from django.contrib import messages
-
 from shuup.admin.form_part import FormPart, TemplatedFormDef
 
 from shuup_mailchimp.admin_module.forms import MailchimpShopSettingsForm

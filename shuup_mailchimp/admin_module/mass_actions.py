@@ -2,7 +2,6 @@
 from django.contrib import messages
 from django.utils.translation import ugettext as _
 from django.utils.translation import ugettext_lazy
-
 from shuup.admin.shop_provider import get_shop
 from shuup.admin.utils.picotable import PicotableMassAction
 

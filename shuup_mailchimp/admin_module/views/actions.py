@@ -4,7 +4,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponseRedirect
 from django.utils.translation import ugettext as _
 from django.views.generic import View
-
 from shuup.admin.shop_provider import get_shop
 from shuup.utils.django_compat import reverse
 

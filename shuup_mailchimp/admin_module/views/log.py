@@ -1,6 +1,6 @@
 """Picotable list of the current shop's Mailchimp call and process log."""
-from django.utils.translation import ugettext, ugettext_lazy as _
-
+from django.utils.translation import ugettext
+from django.utils.translation import ugettext_lazy as _
 from shuup.admin.shop_provider import get_shop
 from shuup.admin.utils.picotable import ChoicesFilter, Column, DateRangeFilter, TextFilter
 from shuup.admin.utils.views import PicotableListView

@@ -1,7 +1,6 @@
 """The Mailchimp overview of the current shop: settings summary, outbox counts and action buttons."""
 from django.utils.translation import ugettext_lazy as _
 from django.views.generic import TemplateView
-
 from shuup.admin.shop_provider import get_shop
 from shuup.admin.toolbar import Toolbar, URLActionButton
 from shuup.utils.django_compat import reverse

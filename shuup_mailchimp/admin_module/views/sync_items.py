@@ -1,6 +1,5 @@
 """Picotable list of the current shop's outbox items, with a "Resend failed items" mass action."""
 from django.utils.translation import ugettext_lazy as _
-
 from shuup.admin.shop_provider import get_shop
 from shuup.admin.toolbar import PostActionButton, Toolbar, URLActionButton
 from shuup.admin.utils.picotable import ChoicesFilter, Column, DateRangeFilter
