@@ -30,10 +30,10 @@ run: install
 	SHUUP_MAILCHIMP_API_URL=http://127.0.0.1:$(EMULATOR_PORT)/3.0/ $(PY) manage.py runserver 127.0.0.1:8000
 
 emulator: install
-	$(PY) manage.py mailchimp_emulator --port $(EMULATOR_PORT)
+	$(PY) -m shuup_mailchimp.testing.emulator --port $(EMULATOR_PORT) --list "Demo audience"
 
 stop-emulator:
-	-$(PY) manage.py mailchimp_emulator --port $(EMULATOR_PORT) --stop
+	-$(PY) -m shuup_mailchimp.testing.emulator --pidfile var/emulator.pid --stop
 
 ## test: the whole suite, on SQLite (in-process tasks) and on PostgreSQL + Redis
 test: install

@@ -21,4 +21,13 @@ def check_settings(app_configs=None, **kwargs):
                 id="shuup_mailchimp.W001",
             )
         )
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+    if getattr(settings, "CELERY_BROKER_URL", None) and "max_retries" not in options:
+        problems.append(
+            Warning(
+                "With the broker down, queuing Mailchimp work blocks the saving request while kombu retries.",
+                hint='Set CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}: the outbox keeps the work anyway.',
+                id="shuup_mailchimp.W002",
+            )
+        )
     return problems

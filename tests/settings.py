@@ -13,9 +13,11 @@ from shuup_mailchimp.testing.project.settings import *  # noqa: E402,F401,F403
 from shuup_mailchimp.testing.project.settings import INSTALLED_APPS, VAR_DIR, database_from_url  # noqa: E402
 
 DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL"), os.path.join(VAR_DIR, "test.sqlite3"))}
+# One test database per run, so parallel runs (several checkouts, tox envs) never share one.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # One file per run, so parallel runs (several checkouts, tox envs) never share a database.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, "test_db_%d.sqlite3" % os.getpid())}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": "test_%s_%d" % (DATABASES["default"]["NAME"], os.getpid())}
 
 MIGRATION_MODULES = get_disabled_migrations()
 MIGRATION_MODULES.update({app.split(".")[-1]: None for app in INSTALLED_APPS})

@@ -71,6 +71,7 @@ def _initialize(client, shop_settings) -> dict:
                 ) from exc
             raise
         action = "created"
+        _forget_what_was_sent(shop_settings.shop_id)
     elif existing.get("list_id") != shop_settings.audience_id:
         raise StoreConflictError(
             status=400,
@@ -96,6 +97,14 @@ def _initialize(client, shop_settings) -> dict:
         "category_id": shop_settings.interest_category_id,
         "interests": len(interests),
     }
+
+
+def _forget_what_was_sent(shop_id):
+    """A new store holds nothing: payloads sent to an earlier store must be sent again."""
+    from shuup_mailchimp.enums import SyncKind
+    from shuup_mailchimp.models import MailchimpSyncItem
+
+    MailchimpSyncItem.objects.filter(shop_id=shop_id).exclude(kind=SyncKind.INTEREST).update(fingerprint="")
 
 
 def _reusable_store_id(client, shop_settings):

@@ -55,6 +55,14 @@ DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL"), os.pat
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_IGNORE_RESULT = True
+# Fail fast when the broker is down: the outbox keeps the work and the periodic task sends it later,
+# so a shop request must not wait for kombu's reconnect loop (6 s by default, measured).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
+CELERY_BEAT_SCHEDULE = {
+    # Picks up due and retried items, so work recorded while the broker was down still goes out.
+    "shuup-mailchimp-process-due": {"task": "shuup_mailchimp.process_due", "schedule": 60.0},
+    "shuup-mailchimp-cleanup-logs": {"task": "shuup_mailchimp.cleanup_logs", "schedule": 24 * 3600.0},
+}
 
 SHUUP_MAILCHIMP_API_URL = os.environ.get("SHUUP_MAILCHIMP_API_URL") or None
 

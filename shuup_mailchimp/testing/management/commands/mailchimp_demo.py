@@ -1,0 +1,116 @@
+"""The demo: a Shuup shop synced to the local Mailchimp emulator, start to finish.
+
+1. starts the emulator in the background (``var/emulator.pid``), unless one already answers;
+2. builds the demo shop (a few hundred contacts, groups, products, orders) once;
+3. configures the shop, runs Initialize store, and syncs everything;
+4. prints what is now in the emulator and how to open the admin.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+DEMO_KEY = "5d41402abc4b2a76b9719d911017c592-us1"
+DEMO_AUDIENCE = "d3m0a0d1e5"
+
+
+class Command(BaseCommand):
+    help = "Build a demo shop, sync it to the local Mailchimp emulator and print the result."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--emulator-port", type=int, default=8765)
+        parser.add_argument("--contacts", type=int, default=300)
+        parser.add_argument("--orders", type=int, default=150)
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        base = "http://127.0.0.1:%d" % options["emulator_port"]
+        self._ensure_emulator(base, options["emulator_port"])
+        settings.SHUUP_MAILCHIMP_API_URL = base + "/3.0/"
+
+        from shuup_mailchimp.models import MailchimpShopSettings
+        from shuup_mailchimp.testing.demo_data import build_demo_data, demo_shop
+
+        shop = demo_shop()
+        shop_settings = MailchimpShopSettings.for_shop(shop)
+        if shop_settings.enabled:  # build quietly, then sync everything in one go
+            shop_settings.enabled = False
+            shop_settings.save()
+        self.stdout.write("Building the demo shop (first run only)...")
+        counts = build_demo_data(contacts=options["contacts"], orders=options["orders"], stdout=self.stdout)
+        self.stdout.write("  %s" % (counts if counts.get("created") else "already built"))
+
+        call_command("mailchimp_configure", "--shop", str(shop.pk), "--api-key", DEMO_KEY, "--audience",
+                     DEMO_AUDIENCE, "--enable", stdout=self.stdout)
+        call_command("mailchimp_check", "--shop", str(shop.pk), stdout=self.stdout)
+        call_command("mailchimp_init", "--shop", str(shop.pk), stdout=self.stdout)
+        try:
+            call_command("mailchimp_sync", "--shop", str(shop.pk), "--all", stdout=self.stdout, stderr=self.stderr)
+        except CommandError as exc:  # a few demo failures are shown, not fatal
+            self.stdout.write(str(exc))
+        self._print_state(base)
+        self.stdout.write(self.style.SUCCESS("Demo done in %.0f s." % (time.monotonic() - started)))
+        self.stdout.write(
+            "\nOpen the admin:  make run   then  http://127.0.0.1:8000/sa/  (user admin, password admin)\n"
+            "  Mailchimp menu: overview, Check connection, Initialize store, sync items, log.\n"
+            "  Shop settings:  Settings > Shops > (your shop) > Mailchimp tab.\n"
+            "The emulator keeps running at %s/3.0/ (state: %s/_emulator/state); stop it with "
+            "`make stop-emulator`." % (base, base)
+        )
+
+    def _ensure_emulator(self, base, port):
+        if _get_json(base + "/_emulator/state") is not None:
+            self.stdout.write("Emulator already running at %s" % base)
+            return
+        var = os.environ.get("SHUUP_MAILCHIMP_DEMO_DIR") or os.path.join(os.getcwd(), "var")
+        os.makedirs(var, exist_ok=True)
+        log = open(os.path.join(var, "emulator.log"), "ab")
+        subprocess.Popen(
+            [sys.executable, "-m", "shuup_mailchimp.testing.emulator", "--port", str(port), "--list",
+             "Demo audience", "--list-id", DEMO_AUDIENCE, "--pidfile", os.path.join(var, "emulator.pid")],
+            stdout=log, stderr=log, start_new_session=True,
+        )
+        for _ in range(100):
+            if _get_json(base + "/_emulator/state") is not None:
+                self.stdout.write("Started the Mailchimp emulator at %s (log: var/emulator.log)" % base)
+                return
+            time.sleep(0.1)
+        raise CommandError("The emulator did not start on port %d: see var/emulator.log" % port)
+
+    def _print_state(self, base):
+        state = _get_json(base + "/_emulator/state")
+        self.stdout.write("\nWhat Mailchimp (the emulator) now holds:")
+        for list_id, lst in state["lists"].items():
+            statuses = Counter(m["status"] for m in lst["members"].values())
+            self.stdout.write("  audience %s %r: %d members %s" % (
+                list_id, lst.get("name"), len(lst["members"]), dict(statuses)))
+            for category in lst["interest_categories"].values():
+                counts = Counter()
+                for member in lst["members"].values():
+                    for interest_id, on in member.get("interests", {}).items():
+                        counts[interest_id] += bool(on)
+                names = ", ".join("%s (%d)" % (i["name"], counts[i["id"]]) for i in category["interests"].values())
+                self.stdout.write("    interests %r: %s" % (category["title"], names))
+        for store_id, store in state["stores"].items():
+            orders = store["orders"].values()
+            statuses = Counter(o.get("financial_status") for o in orders)
+            revenue = sum(float(o.get("order_total", 0)) for o in orders)
+            self.stdout.write("  store %s %r: %d customers, %d products, %d orders %s, total %.2f %s" % (
+                store_id, store.get("name"), len(store["customers"]), len(store["products"]), len(store["orders"]),
+                dict(statuses), revenue, store.get("currency_code")))
+        self.stdout.write("  API requests served: %s" % json.dumps(state.get("stats", {})))
+
+
+def _get_json(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return json.loads(response.read().decode("utf-8"))
+    except Exception:
+        return None
