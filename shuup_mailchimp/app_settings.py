@@ -67,6 +67,10 @@ class AppSettings:
         return float(self._get("TASK_COUNTDOWN"))
 
     @property
+    def ACTIVE_SHOPS_TTL(self):
+        return float(self._get("ACTIVE_SHOPS_TTL"))
+
+    @property
     def STORE_ID_PREFIX(self):
         return self._get("STORE_ID_PREFIX")
 

@@ -45,3 +45,7 @@ SHUUP_MAILCHIMP_STORE_ID_PREFIX = "shuup"
 
 #: Seconds a Celery task waits before sending, so a burst of saves of one object makes one write.
 SHUUP_MAILCHIMP_TASK_COUNTDOWN = 2
+
+#: Seconds a process trusts its cached list of enabled shops (asked on every contact save).
+#: A settings change made in the same process is seen at once.
+SHUUP_MAILCHIMP_ACTIVE_SHOPS_TTL = 10

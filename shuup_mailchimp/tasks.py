@@ -20,10 +20,11 @@ BEAT_SCHEDULE = {
 
 
 @shared_task(name="shuup_mailchimp.process_items", ignore_result=True)
-def process_items(item_ids):
+def process_items(keys):
+    """``keys``: outbox item ids or (shop id, kind, object id) triples (JSON-friendly)."""
     from shuup_mailchimp.sync.processing import process_items as run
 
-    return str(run(item_ids))
+    return str(run(keys))
 
 
 @shared_task(name="shuup_mailchimp.process_due", ignore_result=True)
@@ -40,16 +41,16 @@ def cleanup_logs():
     return delete_old_log_entries()
 
 
-def schedule(item_ids):
+def schedule(keys):
     """Called after commit by the receivers. Never raises: the items stay pending in the outbox."""
-    item_ids = list(item_ids)
+    keys = list(keys)
     try:
         if app_settings.RUN_IN_PROCESS:
             from shuup_mailchimp.sync.processing import process_items as run
 
-            run(item_ids)
+            run(keys)
         else:
             # A short countdown folds a burst of saves of one object into one write.
-            process_items.apply_async(args=[item_ids], countdown=app_settings.TASK_COUNTDOWN, retry=False)
+            process_items.apply_async(args=[keys], countdown=app_settings.TASK_COUNTDOWN, retry=False)
     except Exception:
-        logger.warning("Mailchimp work for items %s stays queued for the periodic task", item_ids, exc_info=True)
+        logger.warning("Mailchimp work for items %s stays queued for the periodic task", keys, exc_info=True)

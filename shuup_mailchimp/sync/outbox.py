@@ -5,6 +5,7 @@ two workers never both own an item; finishing is conditional on ``version``, so 
 recorded while an item was in flight leaves it pending for another round.
 """
 import random
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Iterable, List, Optional
@@ -21,45 +22,72 @@ from shuup_mailchimp.models import MailchimpShopSettings, MailchimpSyncItem
 STALE_PROCESSING = timedelta(minutes=15)
 
 
-def active_shop_ids() -> set:
-    return set(MailchimpShopSettings.objects.active().values_list("shop_id", flat=True))
+_active = {"ids": None, "loaded_at": 0.0}
 
 
-def record(shop_ids: Iterable[int], kind: SyncKind, object_id: int) -> List[int]:
-    """Mark (shop, kind, object) as needing a sync. Returns the item ids. Makes no network call."""
+def active_shop_ids() -> frozenset:
+    """Ids of shops whose integration is on. Cached per process, because every contact save asks.
+
+    A change saved in this process clears the cache at once (see receivers); other processes
+    see it within ``SHUUP_MAILCHIMP_ACTIVE_SHOPS_TTL`` seconds.
+    """
+    now = time.monotonic()
+    if _active["ids"] is None or now - _active["loaded_at"] > app_settings.ACTIVE_SHOPS_TTL:
+        _active["ids"] = frozenset(MailchimpShopSettings.objects.active().values_list("shop_id", flat=True))
+        _active["loaded_at"] = now
+    return _active["ids"]
+
+
+def forget_active_shops(**kwargs):
+    _active["ids"] = None
+
+
+def record(shop_ids: Iterable[int], kind: SyncKind, object_id: int) -> List[tuple]:
+    """Mark (shop, kind, object) as needing a sync; returns their keys. Makes no network call.
+
+    One UPDATE for an object seen before, one INSERT for a new one: this runs in the shop's
+    request path on every contact save.
+    """
     now = timezone.now()
-    ids = []
+    keys = []
     for shop_id in shop_ids:
-        ids.append(_record_one(shop_id, kind, object_id, now))
-    return ids
+        _record_one(shop_id, kind, object_id, now)
+        keys.append((shop_id, kind.value, object_id))
+    return keys
 
 
-def touch(shop_id: int, kind: SyncKind, object_id: int) -> List[int]:
+def touch(shop_id: int, kind: SyncKind, object_id: int) -> List[tuple]:
     """Like :func:`record`, but only for an object that already has an item (one UPDATE, no INSERT)."""
     qs = MailchimpSyncItem.objects.filter(shop_id=shop_id, kind=kind, object_id=object_id)
     now = timezone.now()
     if qs.update(status=SyncStatus.PENDING, version=F("version") + 1, attempts=0, next_attempt_at=now, modified_on=now):
-        return list(qs.values_list("pk", flat=True))
+        return [(shop_id, kind.value, object_id)]
     return []
 
 
 def _record_one(shop_id, kind, object_id, now):
     lookup = dict(shop_id=shop_id, kind=kind, object_id=object_id)
-    updated = MailchimpSyncItem.objects.filter(**lookup).update(
-        status=SyncStatus.PENDING, version=F("version") + 1, attempts=0, next_attempt_at=now, modified_on=now
-    )
-    if not updated:
-        try:
-            with transaction.atomic():
-                return MailchimpSyncItem.objects.create(next_attempt_at=now, **lookup).pk
-        except IntegrityError:  # created by a concurrent save
-            MailchimpSyncItem.objects.filter(**lookup).update(
-                status=SyncStatus.PENDING, version=F("version") + 1, attempts=0, next_attempt_at=now
-            )
-    return MailchimpSyncItem.objects.filter(**lookup).values_list("pk", flat=True).first()
+    pending = dict(status=SyncStatus.PENDING, version=F("version") + 1, attempts=0, next_attempt_at=now, modified_on=now)
+    if MailchimpSyncItem.objects.filter(**lookup).update(**pending):
+        return
+    try:
+        with transaction.atomic():
+            MailchimpSyncItem.objects.create(next_attempt_at=now, **lookup)
+    except IntegrityError:  # created by a concurrent save
+        MailchimpSyncItem.objects.filter(**lookup).update(**pending)
 
 
-def due_items(shop_id=None, kinds=None, limit=None, ids=None):
+def keys_filter(keys) -> Q:
+    """A filter matching items given by id or by (shop id, kind, object id) key."""
+    query = Q(pk__in=[k for k in keys if isinstance(k, int)])
+    for key in keys:
+        if not isinstance(key, int):
+            shop_id, kind, object_id = key
+            query |= Q(shop_id=shop_id, kind=SyncKind(kind), object_id=object_id)
+    return query
+
+
+def due_items(shop_id=None, kinds=None, limit=None, keys=None):
     """Items ready to send now: pending and due, or processing for too long (a dead worker)."""
     now = timezone.now()
     stale = Q(status=SyncStatus.PROCESSING, modified_on__lt=now - STALE_PROCESSING)
@@ -68,8 +96,8 @@ def due_items(shop_id=None, kinds=None, limit=None, ids=None):
         qs = qs.filter(shop_id=shop_id)
     if kinds:
         qs = qs.filter(kind__in=list(kinds))
-    if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
+    if keys is not None:
+        qs = qs.filter(keys_filter(list(keys)))
     qs = qs.order_by("next_attempt_at", "pk")
     return qs[:limit] if limit else qs
 

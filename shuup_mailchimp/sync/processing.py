@@ -80,10 +80,13 @@ def process_due(shop_id=None, kinds=None, limit=None, progress: Optional[Callabl
     return summary
 
 
-def process_items(item_ids: Iterable[int]) -> RunSummary:
-    """Send these items if they are still due (a task or the in-process hook names them)."""
+def process_items(keys: Iterable) -> RunSummary:
+    """Send these items if they are still due. ``keys``: item ids or (shop id, kind, object id)."""
     summary = RunSummary()
-    batch = list(outbox.due_items(ids=list(item_ids)))
+    keys = [k if isinstance(k, int) else tuple(k) for k in keys]
+    if not keys:
+        return summary
+    batch = list(outbox.due_items(keys=keys))
     _process_batch(batch, _Connections(), summary, None)
     return summary
 

@@ -16,6 +16,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "MailchimpEmulator/1.0"
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without NODELAY, Nagle plus the client's delayed
+        # ACK adds ~40 ms to every response (measured: 38 ms per call before, see bench notes).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _serve(self) -> None:
         emu = self.server.emulator  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length") or 0)
