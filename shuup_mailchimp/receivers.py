@@ -48,9 +48,18 @@ def record_contacts(contact_ids, shop_ids=None, registration_shop_id=None):
     return keys
 
 
-def contact_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        # The instance knows its registration shop: one query fewer on every save.
+def contact_saved(sender, instance, raw=False, created=False, **kwargs):
+    if raw:
+        return
+    active = outbox.active_shop_ids()
+    if not active:
+        return
+    # The hot path (every contact save): a contact already known in its shops is one UPDATE.
+    # A contact joins a shop through Contact.shops (recorded there) or a full sync of the shop.
+    keys = [] if created else outbox.touch_all(active, SyncKind.CONTACT, instance.pk)
+    if keys:
+        _schedule(keys)
+    else:
         record_contacts([instance.pk], registration_shop_id=instance.registration_shop_id or 0)
 
 

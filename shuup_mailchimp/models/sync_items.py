@@ -18,10 +18,12 @@ class MailchimpSyncItem(models.Model):
     shop = models.ForeignKey("shuup.Shop", on_delete=models.CASCADE, related_name="+", verbose_name=_("shop"))
     kind = EnumField(SyncKind, max_length=16, verbose_name=_("kind"))
     object_id = models.PositiveIntegerField(verbose_name=_("object id"))
-    status = EnumField(SyncStatus, max_length=16, default=SyncStatus.PENDING, db_index=True, verbose_name=_("status"))
+    # Indexed only through (status, next_attempt_at) below: every contact save updates these
+    # columns, and each extra index is another page to write on the shop's request path.
+    status = EnumField(SyncStatus, max_length=16, default=SyncStatus.PENDING, verbose_name=_("status"))
     version = models.PositiveIntegerField(default=1, editable=False)
     attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("next attempt"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt"))
     last_error_status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("error HTTP status"))
     last_error_title = models.CharField(max_length=255, blank=True, verbose_name=_("error"))
     last_error_detail = models.TextField(blank=True, verbose_name=_("error detail"))

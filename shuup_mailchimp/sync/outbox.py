@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Iterable, List, Optional
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -65,6 +65,26 @@ def touch(shop_id: int, kind: SyncKind, object_id: int) -> List[tuple]:
     return []
 
 
+def touch_all(shop_ids, kind: SyncKind, object_id: int) -> List[tuple]:
+    """:func:`touch` for several shops in one UPDATE; returns the keys of the items touched.
+
+    Plain SQL: this runs on every contact save, and the ORM's UPDATE with F() costs ~1.5 ms of
+    Python per call here (measured by bench/save_overhead.py) against ~0.1 ms for the statement.
+    """
+    shop_ids = [int(s) for s in shop_ids]
+    if not shop_ids:
+        return []
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = (
+        "UPDATE {table} SET status = %s, version = version + 1, attempts = 0, next_attempt_at = %s, "
+        "modified_on = %s WHERE kind = %s AND object_id = %s AND shop_id IN ({shops})"
+    ).format(table=MailchimpSyncItem._meta.db_table, shops=", ".join(["%s"] * len(shop_ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [SyncStatus.PENDING.value, now, now, kind.value, object_id] + shop_ids)
+        touched = cursor.rowcount
+    return [(None, kind.value, object_id)] if touched else []  # shop unknown: matched by kind and object
+
+
 def _record_one(shop_id, kind, object_id, now):
     lookup = dict(shop_id=shop_id, kind=kind, object_id=object_id)
     pending = dict(status=SyncStatus.PENDING, version=F("version") + 1, attempts=0, next_attempt_at=now, modified_on=now)
@@ -83,7 +103,8 @@ def keys_filter(keys) -> Q:
     for key in keys:
         if not isinstance(key, int):
             shop_id, kind, object_id = key
-            query |= Q(shop_id=shop_id, kind=SyncKind(kind), object_id=object_id)
+            match = Q(kind=SyncKind(kind), object_id=object_id)
+            query |= match if shop_id is None else match & Q(shop_id=shop_id)
     return query
 
 

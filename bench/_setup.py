@@ -1,0 +1,68 @@
+"""Shared setup of the bench scripts: Django on a throwaway SQLite database (tables built from
+models, like the tests), a shop, and the Mailchimp emulator as a real HTTP server on loopback."""
+import os
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+API_KEY = "0123456789abcdef0123456789abcdef-us1"
+
+
+def setup_django(database_url=None):
+    tmp = tempfile.mkdtemp(prefix="shuup-mailchimp-bench-")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    os.environ["SHUUP_MAILCHIMP_DEMO_DIR"] = tmp
+    os.environ["DATABASE_URL"] = database_url or "sqlite:///" + os.path.join(tmp, "bench.sqlite3")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", run_syncdb=True, verbosity=0)
+    return tmp
+
+
+def start_emulator(**options):
+    from shuup_mailchimp.testing import EmulatorServer, MailchimpEmulator
+
+    emulator = MailchimpEmulator(**options)
+    server = EmulatorServer(emulator).start()
+    from django.conf import settings
+
+    settings.SHUUP_MAILCHIMP_API_URL = server.url + "/3.0/"
+    return emulator, server
+
+
+def enabled_shop(emulator):
+    from shuup.testing import factories
+
+    from shuup_mailchimp.models import MailchimpShopSettings
+    from shuup_mailchimp.sync.store import initialize_store
+
+    shop = factories.get_default_shop()
+    shop.domain = "bench.shuup.test"
+    shop.save()
+    audience = emulator.create_list(name="Bench audience")
+    shop_settings = MailchimpShopSettings.for_shop(shop)
+    shop_settings.api_key, shop_settings.audience_id, shop_settings.enabled = API_KEY, audience["id"], True
+    shop_settings.save()
+    initialize_store(shop_settings)
+    shop_settings.refresh_from_db()
+    return shop, shop_settings
+
+
+def writes_by_operation(since_id=0):
+    """Successful API writes per operation, from the addon's own call log (MailchimpLogEntry)."""
+    from collections import Counter
+
+    from shuup_mailchimp.models import MailchimpLogEntry
+
+    rows = MailchimpLogEntry.objects.filter(pk__gt=since_id, success=True).exclude(method__in=["", "GET"])
+    return Counter(rows.values_list("operation", flat=True))
+
+
+def last_log_id():
+    from shuup_mailchimp.models import MailchimpLogEntry
+
+    return MailchimpLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
