@@ -56,7 +56,7 @@ def test_check_connection_unknown_audience_lists_the_real_ones(shop_settings, au
     shop_settings.audience_id = "ffffffffff"
     shop_settings.save()
     report = check_connection(shop_settings)
-    assert not report.ok and "does not exist" in report.problem
+    assert not report.ok and "does not exist" in report.problem and report.cause == "audience"
     assert [a["id"] for a in report.audiences] == [audience["id"]]
     with pytest.raises(CommandError):
         run("mailchimp_check", "--shop", str(shop_settings.shop_id))
@@ -66,12 +66,14 @@ def test_check_connection_refused_key(shop_settings, emulator):
     emulator.valid_keys = {"f" * 32 + "-us1"}
     report = check_connection(shop_settings)
     assert not report.ok and "refused the API key" in report.problem and "data centre" in report.hint
+    assert report.cause == "key"
 
 
 def test_check_connection_unreachable_server(shop_settings, settings):
     settings.SHUUP_MAILCHIMP_API_URL = "http://127.0.0.1:9/3.0/"  # nothing listens on the discard port
     report = check_connection(shop_settings)
     assert not report.ok and "could not be reached" in report.problem and "127.0.0.1:9" in report.problem
+    assert report.cause == "network"
 
 
 def test_initialize_creates_store_category_and_interests(shop_settings, emulator, audience):

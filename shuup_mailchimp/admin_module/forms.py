@@ -17,26 +17,25 @@ from django.utils.translation import ugettext_lazy
 
 from shuup_mailchimp.forms_validation import validate_api_key
 from shuup_mailchimp.models import MailchimpShopSettings
-from shuup_mailchimp.sync.connection import check_connection
-
-# ``ConnectionReport`` carries no machine-readable cause, so its problem text is classified
-# here. Anything not listed as transient is an error: unknown means failure, never silence.
-_TRANSIENT_PROBLEMS = ("Mailchimp could not be reached", "Mailchimp is having trouble")
-_KEY_PROBLEMS = ("Mailchimp refused the API key", "No API key")
-
+from shuup_mailchimp.sync.connection import (
+    CAUSE_AUDIENCE,
+    CAUSE_KEY,
+    CAUSE_NO_KEY,
+    TRANSIENT_CAUSES,
+    check_connection,
+)
 
 def classify_report(report):
     """``"ok"``, ``"transient"`` (warn, save anyway), ``"key"``, ``"audience"`` or ``"other"`` (form errors)."""
     if report.ok:
         return "ok"
-    problem = report.problem or ""
-    if problem.startswith(_TRANSIENT_PROBLEMS):
+    if report.cause in TRANSIENT_CAUSES:
         return "transient"
-    if problem.startswith(_KEY_PROBLEMS):
+    if report.cause in (CAUSE_KEY, CAUSE_NO_KEY):
         return "key"
-    if report.account_name:  # the key worked; the audience is missing or unreadable
+    if report.cause == CAUSE_AUDIENCE:
         return "audience"
-    return "other"
+    return "other"  # unknown means failure, never silence
 
 
 class MailchimpShopSettingsForm(forms.ModelForm):
