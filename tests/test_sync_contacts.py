@@ -224,3 +224,37 @@ def test_mailchimp_down_never_fails_the_save_and_the_item_waits(initialized, emu
     MailchimpSyncItem.objects.update(next_attempt_at=sync_item.created_on)  # time passes
     summary = process_due()
     assert summary.synced == 1 and member_of(emulator, initialized.audience_id, contact.email)
+
+
+@pytest.mark.django_db
+def test_email_change_moves_the_member_and_starts_a_new_customer(initialized, emulator):
+    contact = person(initialized.shop, email="old.address@mailbox.org")
+    contact.email = "new.address@mailbox.org"
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, "new.address@mailbox.org")["status"] == "subscribed"
+    assert member_of(emulator, initialized.audience_id, "old.address@mailbox.org") is None  # moved, not copied
+    customers = emulator.snapshot()["stores"][initialized.store_id]["customers"]
+    # Mailchimp never changes a customer's email, so the contact continues under a new customer id.
+    assert customers[str(contact.pk)]["email_address"] == "old.address@mailbox.org"
+    assert customers["%s-e1" % contact.pk]["email_address"] == "new.address@mailbox.org"
+    assert item(SyncKind.CONTACT, contact.pk).status == SyncStatus.SYNCED
+
+
+@pytest.mark.django_db
+def test_contact_without_email_is_skipped_with_a_reason(initialized, emulator):
+    contact = person(initialized.shop, email="")
+    sync_item = item(SyncKind.CONTACT, contact.pk)
+    assert sync_item.status == SyncStatus.SYNCED and sync_item.note == "contact has no email address"
+
+
+def test_system_checks_name_the_setting(settings):
+    from shuup_mailchimp.checks import check_settings
+
+    settings.SHUUP_MAILCHIMP_API_URL = "127.0.0.1:8765"
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    ids = {problem.id for problem in check_settings()}
+    assert {"shuup_mailchimp.E001", "shuup_mailchimp.W002"} <= ids
+    settings.SHUUP_MAILCHIMP_API_URL = "http://127.0.0.1:8765/3.0/"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
+    assert not {p.id for p in check_settings()} & {"shuup_mailchimp.E001", "shuup_mailchimp.W002"}
