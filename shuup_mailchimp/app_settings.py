@@ -1,6 +1,7 @@
-"""One accessor for the static settings (defaults documented in :mod:`shuup_mailchimp.settings`).
+"""One accessor for the static settings (defaults and docs in :mod:`shuup_mailchimp.settings`).
 
-``from shuup_mailchimp.app_settings import app_settings; app_settings.TIMEOUT``
+``from shuup_mailchimp.app_settings import app_settings; app_settings.TIMEOUT``. Values are read
+on every access, so ``override_settings`` and pytest-django's ``settings`` fixture work.
 """
 from django.conf import settings as django_settings
 
@@ -10,8 +11,37 @@ from shuup_mailchimp.exceptions import MailchimpConfigurationError
 PREFIX = "SHUUP_MAILCHIMP_"
 
 
+class _Setting:
+    """``SHUUP_MAILCHIMP_<NAME>`` from the Django settings, else its default, converted if asked."""
+
+    def __init__(self, convert=None):
+        self.convert = convert
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        value = instance.get(self.name)
+        return self.convert(value) if self.convert and value is not None else value
+
+
 class AppSettings:
-    def _get(self, name):
+    API_URL = _Setting()
+    TIMEOUT = _Setting()
+    MAX_ATTEMPTS = _Setting(int)
+    RETRY_BASE_DELAY = _Setting(float)
+    RETRY_MAX_DELAY = _Setting(float)
+    MAX_CONCURRENT_REQUESTS = _Setting(int)
+    LOG_RETENTION_DAYS = _Setting()
+    PROCESS_BATCH_SIZE = _Setting(int)
+    PROCESS_INTERVAL = _Setting(float)
+    TASK_COUNTDOWN = _Setting(float)
+    ACTIVE_SHOPS_TTL = _Setting(float)
+    STORE_ID_PREFIX = _Setting()
+
+    def get(self, name):
         full = PREFIX + name
         if hasattr(django_settings, full):
             return getattr(django_settings, full)
@@ -21,63 +51,15 @@ class AppSettings:
 
     def require(self, name):
         """Return a setting that must be set, or raise an error naming it."""
-        value = self._get(name)
+        value = self.get(name)
         if value in (None, ""):
             raise MailchimpConfigurationError("Set %s%s in your Django settings." % (PREFIX, name))
         return value
 
     @property
-    def API_URL(self):
-        return self._get("API_URL")
-
-    @property
-    def TIMEOUT(self):
-        return self._get("TIMEOUT")
-
-    @property
-    def MAX_ATTEMPTS(self):
-        return int(self._get("MAX_ATTEMPTS"))
-
-    @property
-    def RETRY_BASE_DELAY(self):
-        return float(self._get("RETRY_BASE_DELAY"))
-
-    @property
-    def RETRY_MAX_DELAY(self):
-        return float(self._get("RETRY_MAX_DELAY"))
-
-    @property
-    def MAX_CONCURRENT_REQUESTS(self):
-        return int(self._get("MAX_CONCURRENT_REQUESTS"))
-
-    @property
-    def LOG_RETENTION_DAYS(self):
-        return self._get("LOG_RETENTION_DAYS")
-
-    @property
-    def PROCESS_BATCH_SIZE(self):
-        return int(self._get("PROCESS_BATCH_SIZE"))
-
-    @property
-    def PROCESS_INTERVAL(self):
-        return float(self._get("PROCESS_INTERVAL"))
-
-    @property
-    def TASK_COUNTDOWN(self):
-        return float(self._get("TASK_COUNTDOWN"))
-
-    @property
-    def ACTIVE_SHOPS_TTL(self):
-        return float(self._get("ACTIVE_SHOPS_TTL"))
-
-    @property
-    def STORE_ID_PREFIX(self):
-        return self._get("STORE_ID_PREFIX")
-
-    @property
     def RUN_IN_PROCESS(self):
         """True when sync work runs in the saving process after commit (no Celery broker)."""
-        value = self._get("RUN_IN_PROCESS")
+        value = self.get("RUN_IN_PROCESS")
         if value is None:
             return not getattr(django_settings, "CELERY_BROKER_URL", None)
         return bool(value)
