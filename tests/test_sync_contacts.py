@@ -258,3 +258,29 @@ def test_system_checks_name_the_setting(settings):
     settings.SHUUP_MAILCHIMP_API_URL = "http://127.0.0.1:8765/3.0/"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
     assert not {p.id for p in check_settings()} & {"shuup_mailchimp.E001", "shuup_mailchimp.W002"}
+
+
+@pytest.mark.django_db
+def test_retry_after_a_partial_failure_decides_from_what_mailchimp_has(initialized, emulator, monkeypatch):
+    # Found by bench/reliability/faults_run.py: the member write succeeded, the customer write failed,
+    # and the retry decided from stale state (so a later re-consent was treated as "no new consent").
+    from shuup_mailchimp.client import ecommerce
+    from shuup_mailchimp.exceptions import MailchimpTransientError
+
+    contact = person(initialized.shop)
+    real = ecommerce.upsert_customer
+    failures = [MailchimpTransientError(status=503, title="Service Unavailable")]
+
+    def flaky(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ecommerce, "upsert_customer", flaky)
+    contact.marketing_permission = False
+    contact.save()  # member unsubscribed, then the customer write fails: item waits for a retry
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "unsubscribed"
+    assert item(SyncKind.CONTACT, contact.pk).status == SyncStatus.PENDING
+    contact.marketing_permission = True  # permission given again
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "pending"

@@ -92,9 +92,11 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
                     state["member_status"] = result.get("status", MEMBER_UNSUBSCRIBED)
                 except MailchimpComplianceError:  # e.g. permanently deleted: nothing more to do
                     state["member_status"] = MEMBER_UNSUBSCRIBED
+        # Remember what the member now is before the next call: if that one fails, the retry must
+        # decide from Mailchimp's real state (found by the fault-rate reliability run).
+        state.update(permission=permission, email=email)
+        MailchimpSyncItem.objects.filter(pk=item.pk).update(state=state)
         ecommerce.upsert_customer(client, shop_settings.store_id, customer)
-    state.update(permission=permission, email=email)
-    MailchimpSyncItem.objects.filter(pk=item.pk).update(state=state)
     return Outcome(fingerprint=digest, remote_id=customer["id"], note=note)
 
 
