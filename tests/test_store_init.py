@@ -35,6 +35,19 @@ def test_configure_rejects_a_malformed_key_and_saves_nothing(shop):
     assert MailchimpShopSettings.for_shop(shop).api_key == ""
 
 
+def test_configure_refuses_an_unknown_audience_and_lists_the_real_ones(shop, audience):
+    with pytest.raises(CommandError, match="does not exist") as info:
+        run("mailchimp_configure", "--shop", str(shop.pk), "--api-key", API_KEY, "--audience", "0000000000")
+    assert audience["id"] in str(info.value)
+    assert MailchimpShopSettings.for_shop(shop).api_key == ""  # nothing saved
+
+
+def test_configure_saves_with_a_warning_when_mailchimp_is_unreachable(shop, settings):
+    settings.SHUUP_MAILCHIMP_API_URL = "http://127.0.0.1:9/3.0/"
+    run("mailchimp_configure", "--shop", str(shop.pk), "--api-key", API_KEY, "--audience", "abc")
+    assert MailchimpShopSettings.for_shop(shop).audience_id == "abc"
+
+
 def test_api_key_is_encrypted_at_rest(shop_settings):
     from django.db import connection
 

@@ -5,6 +5,7 @@ from django.core.management.base import CommandError
 from shuup_mailchimp.enums import ConflictPolicy
 from shuup_mailchimp.forms_validation import validate_api_key
 from shuup_mailchimp.management.commands._base import ShopCommand
+from shuup_mailchimp.sync.connection import TRANSIENT_CAUSES, check_connection
 
 
 class Command(ShopCommand):
@@ -26,6 +27,8 @@ class Command(ShopCommand):
                                    help="Send contacts without marketing permission as transactional customers.")
         transactional.add_argument("--no-send-transactional", action="store_true")
         parser.add_argument("--conflict", choices=[p.value for p in ConflictPolicy], help="Who wins on a conflict.")
+        parser.add_argument("--no-check", action="store_true",
+                            help="Save without asking Mailchimp whether the key and audience are right.")
 
     def handle(self, *args, **options):
         shop_settings = self.shop_settings(options["shop"])
@@ -51,6 +54,9 @@ class Command(ShopCommand):
             shop_settings.conflict_policy = ConflictPolicy(options["conflict"])
         if shop_settings.enabled and not shop_settings.is_configured:
             raise CommandError("Cannot enable shop %s without an API key and an audience id." % shop_settings.shop_id)
+        connection_changed = options["api_key"] is not None or options["audience"] is not None
+        if connection_changed and shop_settings.is_configured and not options["no_check"]:
+            self._check(shop_settings)
         shop_settings.save()
         self.stdout.write(
             "Shop %s: enabled=%s key=%s audience=%s store=%s two-way=%s conflict=%s transactional=%s"
@@ -62,3 +68,13 @@ class Command(ShopCommand):
         )
         if shop_settings.enabled and not shop_settings.is_initialized:
             self.stdout.write("Next: python manage.py mailchimp_init --shop %s" % shop_settings.shop_id)
+
+    def _check(self, shop_settings):
+        """A wrong key or a missing audience is refused (nothing saved); network trouble only warns."""
+        report = check_connection(shop_settings)
+        if report.ok:
+            self.stdout.write(report.lines()[0])
+        elif report.cause in TRANSIENT_CAUSES:
+            self.stderr.write("Warning, not checked: %s" % " ".join(report.lines()))
+        else:
+            raise CommandError("Nothing saved. " + "\n".join(report.lines()))
