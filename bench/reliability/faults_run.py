@@ -35,6 +35,7 @@ def main(fault_rate=0.2, seed=7):
     settings.SHUUP_MAILCHIMP_RUN_IN_PROCESS = True
     settings.SHUUP_MAILCHIMP_RETRY_BASE_DELAY = 0.001
     settings.SHUUP_MAILCHIMP_RETRY_MAX_DELAY = 0.002
+    settings.SHUUP_MAILCHIMP_MAX_ATTEMPTS = int(os.environ.get("MAX_ATTEMPTS", "6"))
     groups = [ContactGroup.objects.create(shop=shop, name="Group %d" % n, identifier="rel-%d" % n) for n in range(5)]
     from shuup.core.models import Supplier
 
@@ -84,6 +85,7 @@ def main(fault_rate=0.2, seed=7):
     stuck = MailchimpSyncItem.objects.exclude(status__in=[SyncStatus.SYNCED, SyncStatus.FAILED]).count()
     reasons = Counter(MailchimpSyncItem.objects.filter(status=SyncStatus.FAILED).values_list("note", flat=True))
     mismatches = compare(emulator, shop_settings, only_synced=True)
+    print("max attempts %d" % settings.SHUUP_MAILCHIMP_MAX_ATTEMPTS)
     print("fault rate %.2f, seed %d: %d changes in %.0f s, %d API requests, %d faults injected" % (
         fault_rate, seed, changes, elapsed, emulator.stats["requests"], emulator.stats["faults"]))
     print("items: %s; failed without a reason: %d; neither synced nor failed: %d" % (
