@@ -163,3 +163,34 @@ def test_init_with_unknown_audience_says_so(shop_settings):
     with pytest.raises(CommandError, match="does not exist"):
         run("mailchimp_init", "--shop", str(shop_settings.shop_id))
     assert MailchimpLogEntry.objects.filter(operation="initialize_store", success=False).exists()
+
+
+def test_a_new_store_gets_everything_again(shop_settings, emulator):
+    # Seen in a second `make demo` after the emulator restarted: the stored store id pointed at a store
+    # that no longer existed, init created it anew, and every order PATCH then hit 404.
+    from shuup.testing import factories as f
+
+    from shuup_mailchimp.sync.processing import process_due
+
+    contact = f.create_random_person(shop=shop_settings.shop)
+    contact.email = "again@mailbox.org"
+    contact.save()
+    supplier = f.get_default_supplier()
+    product = f.create_product("again", shop=shop_settings.shop, supplier=supplier, default_price=5)
+    order = f.create_random_order(customer=contact, products=[product], shop=shop_settings.shop,
+                                  random_products=False)
+    shop_settings.refresh_from_db()
+    store_id = shop_settings.store_id
+    assert str(order.pk) in emulator.snapshot()["stores"][store_id]["orders"]
+    emulator.reset()  # Mailchimp lost everything (or the store was deleted there)
+    audience = emulator.create_list(name="Fresh")
+    shop_settings.audience_id = audience["id"]
+    shop_settings.save()
+    assert initialize_store(shop_settings)["store_action"] == "created"
+    from shuup_mailchimp.sync.backfill import record_everything
+
+    record_everything(shop_settings.shop_id)
+    summary = process_due()
+    assert summary.failed == 0, summary.errors
+    store = emulator.snapshot()["stores"][store_id]
+    assert str(order.pk) in store["orders"] and str(product.pk) in store["products"]

@@ -4,7 +4,7 @@ from shuup.core.models import Order, Product
 from shuup_mailchimp.client import ecommerce
 from shuup_mailchimp.client.errors import is_already_exists
 from shuup_mailchimp.enums import SyncKind, SyncStatus
-from shuup_mailchimp.exceptions import MailchimpError
+from shuup_mailchimp.exceptions import MailchimpError, MailchimpNotFoundError
 from shuup_mailchimp.models import MailchimpSyncItem
 from shuup_mailchimp.sync.contacts import customer_id_for
 from shuup_mailchimp.sync.outbox import Outcome, record
@@ -62,7 +62,10 @@ def sync_order(client, shop_settings, item) -> Outcome:
         return Outcome(skipped=True, note="unchanged", fingerprint=digest)
     with client.about(object_kind="order", object_id=order.pk):
         if item.remote_id:
-            _update(client, shop_settings, item, body)
+            try:
+                _update(client, shop_settings, item, body)
+            except MailchimpNotFoundError:  # absent (deleted in Mailchimp, or a new store): create it again
+                ecommerce.create_order(client, shop_settings.store_id, body)
         else:
             try:
                 ecommerce.create_order(client, shop_settings.store_id, body)

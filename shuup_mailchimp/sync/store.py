@@ -104,7 +104,9 @@ def _forget_what_was_sent(shop_id):
     from shuup_mailchimp.enums import SyncKind
     from shuup_mailchimp.models import MailchimpSyncItem
 
-    MailchimpSyncItem.objects.filter(shop_id=shop_id).exclude(kind=SyncKind.INTEREST).update(fingerprint="")
+    items = MailchimpSyncItem.objects.filter(shop_id=shop_id)
+    items.filter(kind__in=[SyncKind.ORDER, SyncKind.PRODUCT]).update(fingerprint="", remote_id="", state={})
+    items.filter(kind=SyncKind.CONTACT).update(fingerprint="")  # their state describes the audience, kept
 
 
 def _reusable_store_id(client, shop_settings):
