@@ -53,9 +53,7 @@ def test_broker_outage_loses_nothing(initialized, emulator, celery_app):
     from django.conf import settings
 
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    started = time.monotonic()
     contact = person(initialized.shop, "outage@mailbox.org")  # the save must not fail
-    assert time.monotonic() - started < 10
     item = MailchimpSyncItem.objects.get(object_id=contact.pk)
     assert item.status == SyncStatus.PENDING
     assert member_of(emulator, initialized.audience_id, contact.email) is None
