@@ -34,6 +34,7 @@ class AppSettings:
     RETRY_BASE_DELAY = _Setting(float)
     RETRY_MAX_DELAY = _Setting(float)
     MAX_CONCURRENT_REQUESTS = _Setting(int)
+    SLOTS_REDIS_URL = _Setting()
     LOG_RETENTION_DAYS = _Setting()
     PROCESS_BATCH_SIZE = _Setting(int)
     PROCESS_INTERVAL = _Setting(float)

@@ -26,6 +26,10 @@ SHUUP_MAILCHIMP_RETRY_MAX_DELAY = 3600
 #: Mailchimp allows 10 simultaneous connections per API key; stay at or below it.
 SHUUP_MAILCHIMP_MAX_CONCURRENT_REQUESTS = 10
 
+#: Redis URL where all worker processes share those slots (e.g. your Celery Redis broker).
+#: ``None``: each process limits itself, so keep Celery's worker concurrency at 10 or less.
+SHUUP_MAILCHIMP_SLOTS_REDIS_URL = None
+
 #: Days to keep ``MailchimpLogEntry`` rows; ``mailchimp_cleanup_logs`` deletes older ones.
 #: ``None`` keeps them forever.
 SHUUP_MAILCHIMP_LOG_RETENTION_DAYS = 30

@@ -3,8 +3,8 @@
 Every call goes through :meth:`MailchimpClient.request`, which
 - points mailchimp3 at ``SHUUP_MAILCHIMP_API_URL`` when it is set,
 - applies the time-out (mailchimp3 has none by default) and a User-Agent,
-- holds one of at most ``SHUUP_MAILCHIMP_MAX_CONCURRENT_REQUESTS`` slots per API key
-  (Mailchimp answers 429 above 10 simultaneous connections),
+- holds one of at most ``SHUUP_MAILCHIMP_MAX_CONCURRENT_REQUESTS`` slots per API key, shared
+  across processes through Redis when configured (Mailchimp answers 429 above 10 connections),
 - turns every failure into our exception tree (``client.errors``) with ``raise ... from``,
 - and records the call (operation, method, path, status, duration, error) as a log row.
 mailchimp3 never retries; retrying is the outbox's job, not the client's.
@@ -20,22 +20,12 @@ from mailchimp3 import MailChimp
 from mailchimp3.mailchimpclient import MailChimpError
 
 from shuup_mailchimp.app_settings import app_settings
+from shuup_mailchimp.client.concurrency import request_slot
 from shuup_mailchimp.client.errors import error_from_exception
 from shuup_mailchimp.client.redaction import redact
 from shuup_mailchimp.exceptions import MailchimpAuthError, MailchimpError
 
 USER_AGENT = "shuup-mailchimp/0.1 (+mailchimp3 3.0.21)"
-
-_slots_lock = threading.Lock()
-_slots = {}
-
-
-def _slot_for(api_key: str, limit: int) -> threading.BoundedSemaphore:
-    with _slots_lock:
-        if api_key not in _slots:
-            _slots[api_key] = threading.BoundedSemaphore(limit)
-        return _slots[api_key]
-
 
 def api_base_url(api_key: str) -> str:
     """The API root for this key: ``SHUUP_MAILCHIMP_API_URL`` (``{dc}`` filled in) or Mailchimp's own."""
@@ -127,14 +117,8 @@ class MailchimpClient:
             status = self._local.status or (error.status if error is not None else None)
             self._record(operation, method, path, status, started, error)
 
-    @contextlib.contextmanager
     def _slot(self):
-        slot = _slot_for(self.api_key, app_settings.MAX_CONCURRENT_REQUESTS)
-        slot.acquire()
-        try:
-            yield
-        finally:
-            slot.release()
+        return request_slot(self.api_key, app_settings.MAX_CONCURRENT_REQUESTS, app_settings.SLOTS_REDIS_URL)
 
     def _record(self, operation, method, path, status, started, error):
         if self.recorder is None:

@@ -65,6 +65,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 SHUUP_MAILCHIMP_API_URL = os.environ.get("SHUUP_MAILCHIMP_API_URL") or None
+# Worker processes share Mailchimp's 10 connections per key through the Redis broker.
+if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis"):
+    SHUUP_MAILCHIMP_SLOTS_REDIS_URL = CELERY_BROKER_URL
 
 LOGGING = {
     "version": 1,
