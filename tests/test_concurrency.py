@@ -19,6 +19,24 @@ REDIS_URL = os.environ.get("CELERY_BROKER_URL") if (os.environ.get("CELERY_BROKE
     "redis") else None
 
 
+def pings_in_parallel(key, count=20):
+    """``count`` pings at once from as many threads; returns the exceptions raised."""
+    errors = []
+
+    def call():
+        try:
+            account.ping(MailchimpClient(key))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors
+
+
 @pytest.fixture
 def slow_emulator(settings):
     emulator = MailchimpEmulator(latency=0.3)
@@ -40,19 +58,7 @@ def test_twenty_parallel_calls_never_exceed_ten(slow_emulator, settings, monkeyp
             return local.slots.slot(api_key)
 
         monkeypatch.setattr("shuup_mailchimp.client.base.request_slot", per_thread)
-    errors = []
-
-    def call():
-        try:
-            account.ping(MailchimpClient(KEY))
-        except Exception as exc:  # pragma: no cover - asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=call) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    errors = pings_in_parallel(KEY)
     assert not errors, errors
     assert slow_emulator.stats["rate_limited"] == 0
     assert slow_emulator.stats["requests"] == 20
@@ -62,19 +68,7 @@ def test_without_a_limit_the_emulator_would_refuse(slow_emulator, settings):
     """The check above can fail: with 20 slots, Mailchimp (the emulator) answers 429."""
     settings.SHUUP_MAILCHIMP_MAX_CONCURRENT_REQUESTS = 20
     settings.SHUUP_MAILCHIMP_SLOTS_REDIS_URL = None
-    errors = []
-
-    def call():
-        try:
-            account.ping(MailchimpClient("f" * 32 + "-us1"))
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=call) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    errors = pings_in_parallel("f" * 32 + "-us1")
     assert slow_emulator.stats["rate_limited"] > 0 and errors
 
 
