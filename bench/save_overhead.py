@@ -13,7 +13,7 @@ import time
 from _setup import enabled_shop, setup_django, start_emulator
 
 BLOCK = 50
-ROUNDS = 8
+ROUNDS = 20
 
 
 def main():

@@ -21,7 +21,7 @@ def _schedule(keys):
         transaction.on_commit(lambda: schedule(keys))
 
 
-def record_contacts(contact_ids, shop_ids=None, registration_shop_id=None):
+def record_contacts(contact_ids, shop_ids=None):
     """Record CONTACT work for these contacts in every active shop they belong to (or in ``shop_ids``)."""
     active = outbox.active_shop_ids()
     if not active or not contact_ids:
@@ -33,14 +33,11 @@ def record_contacts(contact_ids, shop_ids=None, registration_shop_id=None):
             "contact_id", "shop_id"
         )
     )
-    if registration_shop_id in active:
-        pairs.add((contact_ids[0], registration_shop_id))
-    elif registration_shop_id is None:
-        pairs |= set(
-            Contact.objects.filter(pk__in=contact_ids, registration_shop__in=active).values_list(
-                "pk", "registration_shop_id"
-            )
+    pairs |= set(
+        Contact.objects.filter(pk__in=contact_ids, registration_shop__in=active).values_list(
+            "pk", "registration_shop_id"
         )
+    )
     keys = []
     for contact_id, shop_id in pairs:
         keys += outbox.record([shop_id], SyncKind.CONTACT, contact_id)
@@ -60,7 +57,7 @@ def contact_saved(sender, instance, raw=False, created=False, **kwargs):
     if keys:
         _schedule(keys)
     else:
-        record_contacts([instance.pk], registration_shop_id=instance.registration_shop_id or 0)
+        record_contacts([instance.pk])
 
 
 def settings_changed(sender, **kwargs):
