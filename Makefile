@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/shuup_mailchimp
 REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: install demo run worker emulator stop-emulator test test-sqlite test-postgres bench lint clean
+.PHONY: install demo run worker emulator stop-emulator test test-sqlite test-postgres bench clean
 
 $(VENV)/.installed: requirements-lock.txt setup.py
 	@test -n "$(PYTHON_BIN)" || { echo "Python 3.9 not found: install 3.9.18 with pyenv or put python3.9 on PATH"; exit 1; }
@@ -28,6 +28,11 @@ demo: install
 ## run: the demo shop's web server, pointed at the emulator started by `make demo`
 run: install
 	SHUUP_MAILCHIMP_API_URL=http://127.0.0.1:$(EMULATOR_PORT)/3.0/ $(PY) manage.py runserver 127.0.0.1:8000
+
+## worker: Celery worker + beat for the demo project (export CELERY_BROKER_URL for `make run` too)
+worker: install
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} SHUUP_MAILCHIMP_API_URL=http://127.0.0.1:$(EMULATOR_PORT)/3.0/ \
+		$(VENV)/bin/celery -A shuup_mailchimp.testing.project worker -B -l info -c 2
 
 emulator: install
 	$(PY) -m shuup_mailchimp.testing.emulator --port $(EMULATOR_PORT) --list "Demo audience"
