@@ -32,7 +32,7 @@ run: install
 ## worker: Celery worker + beat for the demo project (export CELERY_BROKER_URL for `make run` too)
 worker: install
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} SHUUP_MAILCHIMP_API_URL=http://127.0.0.1:$(EMULATOR_PORT)/3.0/ \
-		$(VENV)/bin/celery -A shuup_mailchimp.testing.project worker -B -l info -c 2
+		$(VENV)/bin/celery -A shuup_mailchimp.testing.project worker -B -s var/celerybeat-schedule -l info -c 2
 
 emulator: install
 	$(PY) -m shuup_mailchimp.testing.emulator --port $(EMULATOR_PORT) --list "Demo audience"
