@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from shuup.core.models import CompanyContact, Contact, ContactGroup, Order, PersonContact
 from shuup.core.order_creator.signals import order_creator_finished
-from shuup.core.signals import order_status_changed, payment_created, refund_created, shipment_created
+from shuup.core.signals import order_status_changed, payment_created, refund_created, shipment_created, shipment_sent
 
 from shuup_mailchimp.enums import SyncKind
 from shuup_mailchimp.models import MailchimpShopSettings
@@ -149,5 +149,6 @@ for signal, name in (
     (payment_created, "payment"),
     (refund_created, "refund"),
     (shipment_created, "shipment"),
+    (shipment_sent, "shipment_sent"),
 ):
     signal.connect(order_changed, dispatch_uid="shuup_mailchimp.order_%s" % name)

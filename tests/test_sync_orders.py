@@ -119,3 +119,23 @@ def test_order_of_a_contact_without_permission_when_transactional_is_off(initial
     assert remote_order(emulator, initialized, order) is None
     item = MailchimpSyncItem.objects.get(kind=SyncKind.ORDER, object_id=order.pk)
     assert item.status == SyncStatus.SYNCED and "no marketing permission" in item.note
+
+
+@pytest.mark.django_db
+def test_refund_updates_the_order(initialized, emulator, catalog):
+    contact = customer(initialized.shop)
+    order = place_order(initialized.shop, contact, catalog[:1])
+    order.create_payment(order.taxful_total_price)
+    order.create_full_refund()
+    assert remote_order(emulator, initialized, order)["financial_status"] == "refunded"
+
+
+@pytest.mark.django_db
+def test_shipped_order_is_fulfilled(initialized, emulator, catalog):
+    contact = customer(initialized.shop)
+    order = place_order(initialized.shop, contact, catalog[:1])
+    supplier = order.lines.filter(supplier__isnull=False).first().supplier
+    shipment = order.create_shipment_of_all_products(supplier=supplier)
+    assert not remote_order(emulator, initialized, order).get("fulfillment_status")  # created, not sent yet
+    shipment.set_sent()
+    assert remote_order(emulator, initialized, order).get("fulfillment_status") == "shipped"
