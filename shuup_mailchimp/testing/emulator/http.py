@@ -51,6 +51,13 @@ def not_found() -> ApiError:
     return ApiError(404)
 
 
+def get_or_404(container: Dict[str, Any], key: str) -> Any:
+    """``container[key]``, or Mailchimp's 404 problem."""
+    if key not in container:
+        raise not_found()
+    return container[key]
+
+
 def bad_request(detail: str, title: str = "Bad Request") -> ApiError:
     """A 400 with a specific detail (e-commerce errors use title "Bad Request")."""
     return ApiError(400, title, detail)

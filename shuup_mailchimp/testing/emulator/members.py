@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import webhooks
 from .http import (
-    ApiError, as_bool, check_email, collection, invalid_resource, new_id, not_found, now_iso, path_member_hash,
+    ApiError, as_bool, check_email, collection, get_or_404, invalid_resource, new_id, not_found, now_iso, path_member_hash,
     subscriber_hash,
 )
 
@@ -22,10 +22,7 @@ OPTIONAL_FIELDS = ("language", "vip", "email_type", "ip_signup", "timestamp_sign
 
 def get_list(emu: Any, list_id: str) -> Dict[str, Any]:
     """The stored list, or 404."""
-    lst = emu.lists.get(list_id)
-    if lst is None:
-        raise not_found()
-    return lst
+    return get_or_404(emu.lists, list_id)
 
 
 def get_member(lst: Dict[str, Any], member_ref: str) -> Dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any, Dict, Tuple
 
 from . import webhooks
 from .http import (
-    already_exists, as_bool, bad_request, check_email, collection, deep_merge, invalid_resource, not_found, now_iso,
+    already_exists, as_bool, bad_request, check_email, collection, deep_merge, get_or_404, invalid_resource, not_found, now_iso,
     public, require_fields, subscriber_hash,
 )
 
@@ -20,17 +20,10 @@ MAX_ID_LENGTH = 50
 
 def get_store(emu: Any, store_id: str) -> Dict[str, Any]:
     """The stored store, or 404."""
-    store = emu.stores.get(store_id)
-    if store is None:
-        raise not_found()
-    return store
+    return get_or_404(emu.stores, store_id)
 
 
-def get_child(container: Dict[str, Any], key: str) -> Dict[str, Any]:
-    """An item of a sub-collection, or 404."""
-    if key not in container:
-        raise not_found()
-    return container[key]
+get_child = get_or_404  # an item of a store's sub-collection, or 404
 
 
 def render_store(store: Dict[str, Any]) -> Dict[str, Any]:
