@@ -10,6 +10,12 @@ from shuup_mailchimp.exceptions import MailchimpConfigurationError
 
 PREFIX = "SHUUP_MAILCHIMP_"
 
+#: Values of ``SHUUP_MAILCHIMP_DISPATCH`` (see :attr:`AppSettings.DISPATCH`).
+DISPATCH_CELERY, DISPATCH_BACKGROUND, DISPATCH_INLINE = "celery", "background", "inline"
+DISPATCH_MODES = (DISPATCH_CELERY, DISPATCH_BACKGROUND, DISPATCH_INLINE)
+#: The boolean that ``SHUUP_MAILCHIMP_DISPATCH`` replaces, still read as an alias.
+DEPRECATED_RUN_IN_PROCESS = PREFIX + "RUN_IN_PROCESS"
+
 
 class _Setting:
     """``SHUUP_MAILCHIMP_<NAME>`` from the Django settings, else its default, converted if asked."""
@@ -31,6 +37,7 @@ class AppSettings:
     API_URL = _Setting()
     TIMEOUT = _Setting()
     MAX_ATTEMPTS = _Setting(int)
+    CLAIM_LEASE = _Setting(float)
     RETRY_BASE_DELAY = _Setting(float)
     RETRY_MAX_DELAY = _Setting(float)
     MAX_CONCURRENT_REQUESTS = _Setting(int)
@@ -58,12 +65,24 @@ class AppSettings:
         return value
 
     @property
-    def RUN_IN_PROCESS(self):
-        """True when sync work runs in the saving process after commit (no Celery broker)."""
-        value = self.get("RUN_IN_PROCESS")
+    def DISPATCH(self):
+        """How scheduled work leaves the request: ``"celery"``, ``"background"`` or ``"inline"``.
+
+        ``SHUUP_MAILCHIMP_DISPATCH = None`` (the default) means ``"celery"`` when ``CELERY_BROKER_URL``
+        is set, else ``"background"``. The deprecated ``SHUUP_MAILCHIMP_RUN_IN_PROCESS`` is still read
+        when ``DISPATCH`` is not set: ``True`` was ``"inline"``, ``False`` was ``"celery"``.
+        """
+        value = self.get("DISPATCH")
         if value is None:
-            return not getattr(django_settings, "CELERY_BROKER_URL", None)
-        return bool(value)
+            legacy = getattr(django_settings, DEPRECATED_RUN_IN_PROCESS, None)
+            if legacy is not None:
+                return DISPATCH_INLINE if legacy else DISPATCH_CELERY
+            return DISPATCH_CELERY if getattr(django_settings, "CELERY_BROKER_URL", None) else DISPATCH_BACKGROUND
+        if value not in DISPATCH_MODES:
+            raise MailchimpConfigurationError(
+                "%sDISPATCH is %r; use one of %s, or None." % (PREFIX, value, ", ".join(map(repr, DISPATCH_MODES)))
+            )
+        return value
 
 
 app_settings = AppSettings()

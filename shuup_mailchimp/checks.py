@@ -2,6 +2,8 @@
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
+from shuup_mailchimp.app_settings import DEPRECATED_RUN_IN_PROCESS, DISPATCH_MODES
+
 
 @register()
 def check_settings(app_configs=None, **kwargs):
@@ -30,4 +32,44 @@ def check_settings(app_configs=None, **kwargs):
                 id="shuup_mailchimp.W002",
             )
         )
+    dispatch = getattr(settings, "SHUUP_MAILCHIMP_DISPATCH", None)
+    if dispatch is not None and dispatch not in DISPATCH_MODES:
+        problems.append(
+            Error(
+                "SHUUP_MAILCHIMP_DISPATCH is %r." % (dispatch,),
+                hint="Use None (Celery with a broker, else a background thread), %s."
+                % ", ".join(repr(mode) for mode in DISPATCH_MODES),
+                id="shuup_mailchimp.E002",
+            )
+        )
+    if getattr(settings, DEPRECATED_RUN_IN_PROCESS, None) is not None:
+        problems.append(
+            Warning(
+                "%s is deprecated; SHUUP_MAILCHIMP_DISPATCH replaces it%s." % (
+                    DEPRECATED_RUN_IN_PROCESS, " and is set, so it is ignored" if dispatch is not None else ""),
+                hint='RUN_IN_PROCESS = True was DISPATCH = "inline" (the request waits for Mailchimp); without a '
+                'broker, DISPATCH = None (a background thread sends the work after the response) is usually '
+                'what you want. RUN_IN_PROCESS = False was DISPATCH = "celery".',
+                id="shuup_mailchimp.W003",
+            )
+        )
+    problems += _check_lease()
     return problems
+
+
+def _check_lease():
+    """A claim must outlast one call's whole budget, or a slow worker's item is taken over mid-call."""
+    from shuup_mailchimp.app_settings import app_settings
+
+    timeout = app_settings.TIMEOUT
+    budget = sum(timeout) if isinstance(timeout, (tuple, list)) else float(timeout or 0)
+    budget += 120  # the longest wait for a free connection slot (client/concurrency.py)
+    if app_settings.CLAIM_LEASE <= budget:
+        return [
+            Error(
+                "SHUUP_MAILCHIMP_CLAIM_LEASE (%s s) must exceed one Mailchimp call's budget (%s s: the time-outs "
+                "plus 120 s of waiting for a connection slot)." % (app_settings.CLAIM_LEASE, budget),
+                id="shuup_mailchimp.E003",
+            )
+        ]
+    return []

@@ -40,3 +40,18 @@ class SyncStatus(Enum):
         PROCESSING = _("processing")
         SYNCED = _("synced")
         FAILED = _("failed")
+
+
+class ErrorKind(Enum):
+    """Where an item's last error came from: Mailchimp's answer, or our side."""
+
+    MAILCHIMP = "mailchimp"  # Mailchimp answered with an error, or could not be reached
+    DATABASE = "database"  # a database error (deadlock, lost connection): retried
+    INTERNAL = "internal"  # a bug in shuup_mailchimp: retried with bounds, logged with its traceback
+    CONFIGURATION = "configuration"  # the shop's integration is disabled or incomplete
+
+    class Labels:
+        MAILCHIMP = _("Mailchimp")
+        DATABASE = _("database")
+        INTERNAL = _("internal error")
+        CONFIGURATION = _("configuration")

@@ -5,7 +5,7 @@ Mailchimp. Every connection has a ``dispatch_uid``.
 """
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
-from shuup.core.models import CompanyContact, Contact, ContactGroup, Order, PersonContact
+from shuup.core.models import CompanyContact, Contact, ContactGroup, Order, PersonContact, Product, ShopProduct
 from shuup.core.order_creator.signals import order_creator_finished
 from shuup.core.signals import order_status_changed, payment_created, refund_created, shipment_created, shipment_sent
 
@@ -128,6 +128,32 @@ def order_saved(sender, instance, raw=False, created=False, **kwargs):
     _schedule(outbox.touch(instance.shop_id, SyncKind.ORDER, instance.pk))
 
 
+def product_changed(sender, instance, raw=False, **kwargs):
+    """Name, price, image, variants or visibility of a product changed: its Mailchimp product follows.
+
+    The Mailchimp product is the variation parent, so a child's change records the parent.
+    """
+    if raw:
+        return
+    active = outbox.active_shop_ids()
+    if not active:
+        return
+    if isinstance(instance, ShopProduct):
+        product_id, shop_ids = instance.product_id, {instance.shop_id} & active
+    else:
+        product = getattr(instance, "master", instance)  # a translation (name) row
+        product_id = product.pk
+        shop_ids = set(ShopProduct.objects.filter(product_id=product_id, shop_id__in=active).values_list(
+            "shop_id", flat=True))
+    if not shop_ids or not product_id:
+        return
+    parent_id = Product.objects.filter(pk=product_id).values_list("variation_parent_id", flat=True).first()
+    keys = []
+    for shop_id in shop_ids:
+        keys += outbox.record([shop_id], SyncKind.PRODUCT, parent_id or product_id)
+    _schedule(keys)
+
+
 post_save.connect(settings_changed, sender=MailchimpShopSettings, dispatch_uid="shuup_mailchimp.settings_saved")
 post_delete.connect(settings_changed, sender=MailchimpShopSettings, dispatch_uid="shuup_mailchimp.settings_deleted")
 for model in (Contact, PersonContact, CompanyContact):
@@ -143,6 +169,8 @@ post_save.connect(
 pre_delete.connect(group_deleting, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleting")
 post_delete.connect(group_deleted, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleted")
 post_save.connect(order_saved, sender=Order, dispatch_uid="shuup_mailchimp.order_saved")
+for model, name in ((Product, "product"), (Product._parler_meta.root_model, "product_name"), (ShopProduct, "shop_product")):
+    post_save.connect(product_changed, sender=model, dispatch_uid="shuup_mailchimp.%s_saved" % name)
 order_creator_finished.connect(order_changed, dispatch_uid="shuup_mailchimp.order_created")
 for signal, name in (
     (order_status_changed, "status"),

@@ -14,14 +14,22 @@ SHUUP_MAILCHIMP_API_URL = None
 #: mailchimp3 waits forever by default; Mailchimp's own limit is 120 s.
 SHUUP_MAILCHIMP_TIMEOUT = (5.0, 30.0)
 
-#: How many times one outbox item is attempted before it is marked failed.
-SHUUP_MAILCHIMP_MAX_ATTEMPTS = 6
+#: How many times one outbox item is attempted before it is marked failed. With the delays
+#: below (30 s doubling, capped at 1 h, each 50-100% of that), 32 attempts ride out an outage
+#: of at least 12.5 hours; permanent errors (a refused email, say) still fail at the first.
+SHUUP_MAILCHIMP_MAX_ATTEMPTS = 32
 
 #: First retry delay in seconds; each later one doubles (with jitter), capped below.
 SHUUP_MAILCHIMP_RETRY_BASE_DELAY = 30
 
 #: Longest delay between two attempts of one item, in seconds.
 SHUUP_MAILCHIMP_RETRY_MAX_DELAY = 3600
+
+#: Seconds a worker owns an item it claimed without renewing its claim. The owner renews it
+#: before every Mailchimp call, so this must exceed one call's whole budget: the connect and
+#: read time-outs plus the wait for a free connection slot (up to 120 s). Only after this
+#: long without a word is the item taken over by another worker (its owner died).
+SHUUP_MAILCHIMP_CLAIM_LEASE = 300
 
 #: Mailchimp allows 10 simultaneous connections per API key; stay at or below it.
 SHUUP_MAILCHIMP_MAX_CONCURRENT_REQUESTS = 10
@@ -37,17 +45,32 @@ SHUUP_MAILCHIMP_LOG_RETENTION_DAYS = 30
 #: How many due outbox items one processing run takes at most.
 SHUUP_MAILCHIMP_PROCESS_BATCH_SIZE = 200
 
-#: Seconds between two runs of the periodic "process due items" task (Celery beat).
+#: Seconds between two periodic "process due items" runs, which pick up retries whose backoff
+#: has passed: the Celery beat entry (``shuup_mailchimp.tasks.BEAT_SCHEDULE``) and, without a
+#: broker, the background worker thread when no save wakes it earlier.
 SHUUP_MAILCHIMP_PROCESS_INTERVAL = 60
 
-#: Run sync work in-process after commit when no Celery broker is configured.
-#: ``None`` decides from ``CELERY_BROKER_URL``: no broker means in-process.
-SHUUP_MAILCHIMP_RUN_IN_PROCESS = None
+#: How sync work recorded by a request is sent after its commit (no request ever waits on Mailchimp
+#: except with ``"inline"``):
+#:
+#: - ``"celery"``: a delayed Celery task (one per ``TASK_COUNTDOWN`` window and process); needs a
+#:   worker and beat (see ``BEAT_SCHEDULE``);
+#: - ``"background"``: a daemon thread of the saving process (``shuup_mailchimp.runner``) sends it
+#:   after the response; work it has not taken stays pending in the outbox if the process dies,
+#:   and at a normal exit the thread finishes the item in flight and stops;
+#: - ``"inline"``: synchronously after commit, in the saving thread (tests, scripts).
+#:
+#: ``None`` means ``"celery"`` when ``CELERY_BROKER_URL`` is set, else ``"background"``.
+#: Replaces the boolean ``SHUUP_MAILCHIMP_RUN_IN_PROCESS`` (deprecated; if set and this is not,
+#: ``True`` still means ``"inline"`` and ``False`` ``"celery"``). ``manage.py mailchimp_sync`` and
+#: the Celery tasks always process synchronously, whatever this says.
+SHUUP_MAILCHIMP_DISPATCH = None
 
 #: Prefix for generated eCommerce store ids; an installation-unique token and the shop id follow.
 SHUUP_MAILCHIMP_STORE_ID_PREFIX = "shuup"
 
-#: Seconds a Celery task waits before sending, so a burst of saves of one object makes one write.
+#: Seconds the Celery task or the background thread waits after a save before sending, so a
+#: burst of saves of one object makes one write.
 SHUUP_MAILCHIMP_TASK_COUNTDOWN = 2
 
 #: Seconds a process trusts its cached list of enabled shops (asked on every contact save).

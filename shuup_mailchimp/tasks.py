@@ -1,31 +1,39 @@
-"""Celery tasks: thin wrappers over :mod:`shuup_mailchimp.sync.processing` taking ids.
+"""Dispatch of outbox work after commit, and the Celery tasks (thin wrappers over
+:mod:`shuup_mailchimp.sync.processing`).
 
-The outbox in the database is the source of truth, so a broker outage loses nothing: the
-periodic ``process_due`` task (or ``manage.py mailchimp_sync``) sends whatever is due.
-With no broker configured (``SHUUP_MAILCHIMP_RUN_IN_PROCESS``), work runs in-process after commit.
+The outbox in the database is the source of truth, so a broker outage or a dead process loses
+nothing: the periodic ``process_due`` task, the background worker's periodic run (or
+``manage.py mailchimp_sync``) sends whatever is due. ``SHUUP_MAILCHIMP_DISPATCH`` says how work
+leaves the request: a Celery task, the process's background thread (:mod:`shuup_mailchimp.runner`,
+the default without a broker), or synchronously after commit ("inline", for tests).
 """
 import logging
 import time
 
 from celery import shared_task
 
-from shuup_mailchimp.app_settings import app_settings
+from shuup_mailchimp import runner
+from shuup_mailchimp.app_settings import DISPATCH_BACKGROUND, DISPATCH_INLINE, app_settings
 
 logger = logging.getLogger("shuup_mailchimp")
 
-#: Merge into ``CELERY_BEAT_SCHEDULE`` (the demo project does).
-BEAT_SCHEDULE = {
-    "shuup-mailchimp-process-due": {"task": "shuup_mailchimp.process_due", "schedule": 60.0},
-    "shuup-mailchimp-cleanup-logs": {"task": "shuup_mailchimp.cleanup_logs", "schedule": 24 * 3600.0},
-}
+
+def beat_schedule(interval=None):
+    """The periodic tasks, ``process_due`` every ``interval`` (``SHUUP_MAILCHIMP_PROCESS_INTERVAL``) seconds."""
+    if interval is None:
+        interval = app_settings.PROCESS_INTERVAL
+    return {
+        "shuup-mailchimp-process-due": {"task": "shuup_mailchimp.process_due", "schedule": float(interval)},
+        "shuup-mailchimp-cleanup-logs": {"task": "shuup_mailchimp.cleanup_logs", "schedule": 24 * 3600.0},
+    }
 
 
-@shared_task(name="shuup_mailchimp.process_items", ignore_result=True)
-def process_items(keys):
-    """``keys``: outbox item ids or (shop id, kind, object id) triples (JSON-friendly)."""
-    from shuup_mailchimp.sync.processing import process_items as run
-
-    return str(run(keys))
+def __getattr__(name):
+    #: ``BEAT_SCHEDULE``: merge into ``CELERY_BEAT_SCHEDULE`` (the demo project's Celery app does).
+    #: Read on access, so it follows ``SHUUP_MAILCHIMP_PROCESS_INTERVAL``; needs Django settings.
+    if name == "BEAT_SCHEDULE":
+        return beat_schedule()
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 @shared_task(name="shuup_mailchimp.process_due", ignore_result=True)
@@ -48,17 +56,23 @@ _last_kick = {"at": -1e9}
 def schedule(keys):
     """Called after commit by the receivers. Never raises: the items stay pending in the outbox.
 
-    In-process mode sends these items now. With a broker, one delayed ``process_due`` "kick" per
-    ``SHUUP_MAILCHIMP_TASK_COUNTDOWN`` seconds and process is enough: it runs after the window and
-    takes everything recorded in it, so a burst of saves costs one publish and one write, and a
-    save inside the window costs no broker round trip at all (measured: 2.1 ms per publish to Redis).
+    - background (no broker): wake this process's worker thread, which sends everything due
+      ``TASK_COUNTDOWN`` seconds later; the request pays for setting an Event, nothing more;
+    - celery: one delayed ``process_due`` "kick" per ``TASK_COUNTDOWN`` seconds and process is
+      enough: it runs after the window and takes everything recorded in it, so a burst of saves
+      costs one publish and one write, and a save inside the window costs no broker round trip
+      at all (measured: 2.1 ms per publish to Redis);
+    - inline: send these items now, in this thread.
     """
-    keys = list(keys)
     try:
-        if app_settings.RUN_IN_PROCESS:
+        mode = app_settings.DISPATCH
+        if mode == DISPATCH_BACKGROUND:
+            runner.wake()
+            return
+        if mode == DISPATCH_INLINE:
             from shuup_mailchimp.sync.processing import process_items as run
 
-            run(keys)
+            run(list(keys))
             return
         now = time.monotonic()
         window = app_settings.TASK_COUNTDOWN
@@ -67,4 +81,4 @@ def schedule(keys):
         _last_kick["at"] = now
         process_due.apply_async(countdown=window, retry=False)
     except Exception:
-        logger.warning("Mailchimp work for %s stays queued for the periodic task", keys, exc_info=True)
+        logger.warning("Mailchimp work for %s stays queued for the periodic run", keys, exc_info=True)

@@ -25,4 +25,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests point the client at the in-process emulator unless they say otherwise.
 SHUUP_MAILCHIMP_API_URL = "https://us1.api.mailchimp.test/3.0/"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
-SHUUP_MAILCHIMP_RUN_IN_PROCESS = True  # tests that need a real broker say so
+SHUUP_MAILCHIMP_DISPATCH = "inline"  # tests that need a broker or the background worker say so

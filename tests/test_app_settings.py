@@ -5,7 +5,9 @@ from shuup_mailchimp.exceptions import MailchimpConfigurationError
 
 
 def test_defaults_overrides_and_conversion(settings):
-    assert app_settings.MAX_ATTEMPTS == 6
+    from shuup_mailchimp import settings as defaults
+
+    assert app_settings.MAX_ATTEMPTS == defaults.SHUUP_MAILCHIMP_MAX_ATTEMPTS
     settings.SHUUP_MAILCHIMP_MAX_ATTEMPTS = "3"
     assert app_settings.MAX_ATTEMPTS == 3
 
@@ -18,11 +20,48 @@ def test_missing_setting_error_names_it(settings):
         app_settings.get("NOPE")
 
 
-def test_in_process_follows_the_broker_unless_set(settings):
-    settings.SHUUP_MAILCHIMP_RUN_IN_PROCESS = None
+def test_dispatch_follows_the_broker_unless_set(settings):
+    settings.SHUUP_MAILCHIMP_DISPATCH = None
     settings.CELERY_BROKER_URL = None
-    assert app_settings.RUN_IN_PROCESS is True
+    assert app_settings.DISPATCH == "background"  # what a new user without a broker gets
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
-    assert app_settings.RUN_IN_PROCESS is False
+    assert app_settings.DISPATCH == "celery"
+    settings.SHUUP_MAILCHIMP_DISPATCH = "inline"
+    assert app_settings.DISPATCH == "inline"
+    settings.SHUUP_MAILCHIMP_DISPATCH = "background"
+    assert app_settings.DISPATCH == "background"
+    settings.SHUUP_MAILCHIMP_DISPATCH = "threads"
+    with pytest.raises(MailchimpConfigurationError, match="SHUUP_MAILCHIMP_DISPATCH"):
+        app_settings.DISPATCH
+
+
+def test_run_in_process_is_a_deprecated_alias(settings):
+    from shuup_mailchimp.checks import check_settings
+
+    settings.SHUUP_MAILCHIMP_DISPATCH = None
+    settings.CELERY_BROKER_URL = None
     settings.SHUUP_MAILCHIMP_RUN_IN_PROCESS = True
-    assert app_settings.RUN_IN_PROCESS is True
+    assert app_settings.DISPATCH == "inline"
+    settings.SHUUP_MAILCHIMP_RUN_IN_PROCESS = False
+    assert app_settings.DISPATCH == "celery"
+    assert "shuup_mailchimp.W003" in {problem.id for problem in check_settings()}
+    settings.SHUUP_MAILCHIMP_DISPATCH = "background"  # the new name wins
+    assert app_settings.DISPATCH == "background"
+    del settings.SHUUP_MAILCHIMP_RUN_IN_PROCESS
+    assert "shuup_mailchimp.W003" not in {problem.id for problem in check_settings()}
+
+
+def test_unknown_dispatch_is_a_system_check_error(settings):
+    from shuup_mailchimp.checks import check_settings
+
+    settings.SHUUP_MAILCHIMP_DISPATCH = "threads"
+    assert "shuup_mailchimp.E002" in {problem.id for problem in check_settings()}
+    settings.SHUUP_MAILCHIMP_DISPATCH = "celery"
+    assert "shuup_mailchimp.E002" not in {problem.id for problem in check_settings()}
+
+
+def test_beat_schedule_follows_the_process_interval(settings):
+    from shuup_mailchimp import tasks
+
+    settings.SHUUP_MAILCHIMP_PROCESS_INTERVAL = 15
+    assert tasks.BEAT_SCHEDULE["shuup-mailchimp-process-due"]["schedule"] == 15.0

@@ -22,7 +22,7 @@ def celery_app(settings):
 
     settings.CELERY_BROKER_URL = BROKER
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.SHUUP_MAILCHIMP_RUN_IN_PROCESS = False
+    settings.SHUUP_MAILCHIMP_DISPATCH = None  # celery, since a broker is set: what production gets
     settings.SHUUP_MAILCHIMP_TASK_COUNTDOWN = 0
     return app
 
@@ -68,3 +68,17 @@ def test_beat_schedule_names_registered_tasks():
     app.loader.import_default_modules()
     for entry in tasks.BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
+    # The demo project's beat runs them (merged in by its Celery app).
+    assert set(tasks.BEAT_SCHEDULE) <= set(app.conf.beat_schedule)
+
+
+def test_celery_dispatch_kicks_one_delayed_task_per_window(settings, monkeypatch):
+    settings.CELERY_BROKER_URL = BROKER
+    settings.SHUUP_MAILCHIMP_DISPATCH = None
+    settings.SHUUP_MAILCHIMP_TASK_COUNTDOWN = 60
+    kicks = []
+    monkeypatch.setattr(tasks.process_due, "apply_async", lambda **options: kicks.append(options))
+    monkeypatch.setitem(tasks._last_kick, "at", -1e9)
+    for _ in range(5):
+        tasks.schedule([(1, "contact", 1)])
+    assert kicks == [{"countdown": 60, "retry": False}]

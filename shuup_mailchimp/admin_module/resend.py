@@ -2,6 +2,7 @@
 from django.db import transaction
 
 from shuup_mailchimp import tasks
+from shuup_mailchimp.call_log import log_process
 from shuup_mailchimp.enums import SyncStatus
 from shuup_mailchimp.models import MailchimpSyncItem
 from shuup_mailchimp.sync.outbox import requeue_failed
@@ -20,6 +21,7 @@ def resend_failed_items(shop_id, ids=None) -> int:
     if not item_ids:
         return 0
     count = requeue_failed(shop_id=shop_id, ids=item_ids)
+    log_process(shop_id, "resend", "%d failed item(s) queued for sending again." % count)
     # After commit, as the receivers do: a worker must see the rows as pending.
     transaction.on_commit(lambda: tasks.schedule(item_ids))
     return count

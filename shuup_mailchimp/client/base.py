@@ -73,6 +73,9 @@ class MailchimpClient:
         self.recorder = recorder
         self.context = dict(context)
         self._local = threading.local()
+        #: Callables run right before each HTTP call, once a connection slot is held (the outbox
+        #: renews the claims of the items being sent; raising there cancels the call).
+        self.before_call = []
 
     @property
     def base_url(self) -> str:
@@ -92,6 +95,15 @@ class MailchimpClient:
         finally:
             self.context = old
 
+    @contextlib.contextmanager
+    def calling_first(self, hook: Callable[[], None]):
+        """Run ``hook`` before every call made inside the block."""
+        self.before_call.append(hook)
+        try:
+            yield self
+        finally:
+            self.before_call.remove(hook)
+
     def request(self, operation: str, method: str, path: str, body: Any = None, params: Optional[dict] = None):
         """Run one call; return the decoded JSON (``None`` for 204) or raise a ``MailchimpError``."""
         path = path.lstrip("/")
@@ -107,24 +119,39 @@ class MailchimpClient:
         self._local.status = None
         started = time.monotonic()
         error = None
+        called = False
         try:
             with self._slot():
+                for hook in list(self.before_call):
+                    hook()  # may cancel the call: nothing was sent, nothing to log
+                called = True
                 return calls[method]()
+        except MailchimpError as exc:  # no free connection slot in time
+            error = exc
+            raise
         except (MailChimpError, requests.exceptions.RequestException, ValueError) as exc:
-            error = error_from_exception(exc)
+            error = self._redacted(error_from_exception(exc))
             raise error from exc
         finally:
-            status = self._local.status or (error.status if error is not None else None)
-            self._record(operation, method, path, status, started, error)
+            if called or error is not None:
+                status = self._local.status or (error.status if error is not None else None)
+                self._record(operation, method, path, status, started, error)
 
     def _slot(self):
         return request_slot(self.api_key, app_settings.MAX_CONCURRENT_REQUESTS, app_settings.SLOTS_REDIS_URL)
 
+    def _redacted(self, error: MailchimpError) -> MailchimpError:
+        """Mailchimp (or a proxy) may echo the key back: it must not reach a row, a log or a message."""
+        secrets = [self.api_key]
+        error.title, error.detail = redact(error.title, secrets), redact(error.detail, secrets)
+        error.errors = [{k: redact(v, secrets) if isinstance(v, str) else v for k, v in e.items()}
+                        for e in error.errors if isinstance(e, dict)]
+        error.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in error.args)
+        return error
+
     def _record(self, operation, method, path, status, started, error):
         if self.recorder is None:
             return
-        if error is not None:
-            error.detail = redact(error.detail, [self.api_key])
         record = CallRecord(
             operation=operation,
             method=method,

@@ -4,9 +4,13 @@ from typing import Optional
 from shuup_mailchimp.client.base import MailchimpClient
 
 
-def find_category(client: MailchimpClient, audience_id: str, title: str) -> Optional[dict]:
+def list_categories(client: MailchimpClient, audience_id: str) -> list:
     data = client.get("interest_categories.all", "lists/%s/interest-categories" % audience_id, count=1000)
-    for category in data.get("categories", []):
+    return data.get("categories", [])
+
+
+def find_category(client: MailchimpClient, audience_id: str, title: str) -> Optional[dict]:
+    for category in list_categories(client, audience_id):
         if category.get("title") == title:
             return category
     return None

@@ -74,10 +74,9 @@ class MailchimpShopSettings(models.Model):
 
     @classmethod
     def for_shop(cls, shop):
-        """The shop's settings row, created (disabled) on first access."""
+        """The shop's settings; an unsaved, disabled instance when it has none (reading creates no row)."""
         shop_id = getattr(shop, "pk", shop)
-        obj, _created = cls.objects.get_or_create(shop_id=shop_id)
-        return obj
+        return cls.objects.filter(shop_id=shop_id).first() or cls(shop_id=shop_id)
 
     @property
     def is_configured(self):

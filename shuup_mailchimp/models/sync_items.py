@@ -11,7 +11,7 @@ from django.utils.translation import ugettext_lazy as _
 from enumfields import EnumField
 from jsonfield import JSONField
 
-from shuup_mailchimp.enums import SyncKind, SyncStatus
+from shuup_mailchimp.enums import ErrorKind, SyncKind, SyncStatus
 
 
 class MailchimpSyncItem(models.Model):
@@ -22,11 +22,15 @@ class MailchimpSyncItem(models.Model):
     # columns, and each extra index is another page to write on the shop's request path.
     status = EnumField(SyncStatus, max_length=16, default=SyncStatus.PENDING, verbose_name=_("status"))
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The worker that owns a "processing" item, and until when; see sync/outbox.py.
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
     next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt"))
     last_error_status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("error HTTP status"))
     last_error_title = models.CharField(max_length=255, blank=True, verbose_name=_("error"))
     last_error_detail = models.TextField(blank=True, verbose_name=_("error detail"))
+    last_error_kind = EnumField(ErrorKind, max_length=16, null=True, blank=True, verbose_name=_("error source"))
     note = models.CharField(
         max_length=255, blank=True, verbose_name=_("note"), help_text=_("Why an item was skipped or ended as it did.")
     )

@@ -1,42 +1,33 @@
 """Contact -> audience member (consent, merge fields, interests) and eCommerce customer.
 
-Consent follows ``Contact.marketing_permission``, with two promises:
-- a member who unsubscribed (or was cleaned) in Mailchimp is never re-subscribed by us;
-  only when the contact gives permission *again* in Shuup do we ask Mailchimp for
-  ``pending`` (Mailchimp then mails a re-confirmation);
-- a contact without permission is never unsubscribed unless they had given it before
-  (a sign-up made through a Mailchimp form is not ours to undo).
+The member's ``status`` is decided by :mod:`shuup_mailchimp.sync.consent` alone. The item's
+``state`` remembers what the decision needs next time:
+
+- ``permission``: the marketing permission at the last sync;
+- ``member_status``: the member's status in Mailchimp as last seen (every PUT answers with it);
+- ``opted_out``: the person opted out in Mailchimp (self-unsubscribe, cleaned);
+- ``email``, ``customer_id``, ``email_changes``: where the member and the customer live;
+- ``forgotten``: the address was permanently deleted in Mailchimp; nothing is sent for it again.
+
+The fingerprint covers the *wanted* state (permission, profile, interests, customer), not the
+command: an unchanged save after a withdrawal sends nothing.
 """
 from shuup.core.models import Contact
 
 from shuup_mailchimp.client import ecommerce, members
-from shuup_mailchimp.exceptions import MailchimpComplianceError
-from shuup_mailchimp.models import MailchimpSyncItem
-from shuup_mailchimp.sync.interests import interest_map
-from shuup_mailchimp.sync.outbox import Outcome
-from shuup_mailchimp.sync.payloads import (
-    MEMBER_PENDING,
-    MEMBER_SUBSCRIBED,
-    MEMBER_TRANSACTIONAL,
-    MEMBER_UNSUBSCRIBED,
-    OPTED_OUT_STATUSES,
-    customer_payload,
-    fingerprint,
-    member_payload,
+from shuup_mailchimp.exceptions import (
+    MailchimpComplianceError,
+    MailchimpError,
+    MailchimpNotFoundError,
+    MailchimpPermanentError,
 )
+from shuup_mailchimp.models import MailchimpSyncItem
+from shuup_mailchimp.sync import consent, outbox
+from shuup_mailchimp.sync.interests import interest_map, is_invalid_interest, repair_interests
+from shuup_mailchimp.sync.outbox import Outcome
+from shuup_mailchimp.sync.payloads import customer_payload, fingerprint, member_payload
 
-
-def decide_status(permission: bool, previous_permission, remote_status):
-    """(status, status_if_new, note) for the member PUT."""
-    if permission:
-        if remote_status in OPTED_OUT_STATUSES:
-            if previous_permission is False:
-                return MEMBER_PENDING, MEMBER_SUBSCRIBED, "permission given again: re-confirmation requested"
-            return None, MEMBER_SUBSCRIBED, "%s in Mailchimp: not re-subscribed" % remote_status
-        return MEMBER_SUBSCRIBED, MEMBER_SUBSCRIBED, ""
-    if previous_permission and remote_status not in OPTED_OUT_STATUSES:
-        return MEMBER_UNSUBSCRIBED, MEMBER_TRANSACTIONAL, "permission withdrawn: unsubscribed"
-    return None, MEMBER_TRANSACTIONAL, ""
+FORGOTTEN = "Forgotten Email Not Subscribed"
 
 
 def customer_id_for(contact_id, state) -> str:
@@ -52,59 +43,124 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
         return Outcome(skipped=True, note="contact has no email address")
     state = dict(item.state or {})
     permission = bool(contact.marketing_permission)
-    previous_permission = state.get("permission")
-    remote_status = state.get("member_status")
-    if not permission and not shop_settings.send_transactional and not previous_permission:
+    last_permission = state.get("permission")
+    if not permission and not shop_settings.send_transactional and not last_permission:
         return Outcome(skipped=True, note="no marketing permission; transactional contacts are not sent")
-
     old_email = state.get("email")
-    if old_email and old_email.lower() != email.lower():
+    moving = bool(old_email) and old_email.lower() != email.lower()
+    if state.get("forgotten") and not moving:
+        return Outcome(skipped=True, note="permanently deleted in Mailchimp (%s); not sent again" % FORGOTTEN)
+    if moving:
         # Mailchimp never changes a customer's email: continue under a new customer id.
-        state["customer_id"] = "%s-e%d" % (contact.pk, int(state.get("email_changes", 0)) + 1)
         state["email_changes"] = int(state.get("email_changes", 0)) + 1
+        state["customer_id"] = "%s-e%d" % (contact.pk, state["email_changes"])
     customer = customer_payload(contact, email=email)
     customer["id"] = customer_id_for(contact.pk, state)
-    status, status_if_new, note = decide_status(permission, previous_permission, remote_status)
     interests = interest_map(client, shop_settings, contact)
-    member = member_payload(contact, interests, status=status, status_if_new=status_if_new, email=email)
-    digest = fingerprint(member, customer)
-    if digest == item.fingerprint and item.synced_on:
+    member = member_payload(contact, interests, email=email)
+    digest = fingerprint({"permission": permission, "member": member, "customer": customer})
+    if digest == item.fingerprint and item.synced_on and not moving:
         return Outcome(skipped=True, note="unchanged", fingerprint=digest)
 
     with client.about(object_kind="contact", object_id=contact.pk):
-        if old_email and old_email.lower() != email.lower():
-            _move_member(client, shop_settings.audience_id, old_email, email)
+        if moving:
+            state = _move_member(client, shop_settings.audience_id, item, state, old_email, email)
+        decision = consent.decide(permission, last_permission, state.get("member_status"), bool(state.get("opted_out")))
         try:
-            result = members.upsert_member(client, shop_settings.audience_id, email, member)
-            state["member_status"] = result.get("status", status or status_if_new)
-        except MailchimpComplianceError as exc:
-            if permission and previous_permission is False:
-                member["status"] = MEMBER_PENDING
-                result = members.upsert_member(client, shop_settings.audience_id, email, member)
-                state["member_status"] = result.get("status", MEMBER_PENDING)
-                note = "permission given again: re-confirmation requested"
-            else:
-                # Final for the subscription, but the profile and interests still follow Shuup.
-                member.pop("status", None)
-                note = "Mailchimp: %s (final; not re-subscribed)" % exc.title
-                try:
-                    result = members.upsert_member(client, shop_settings.audience_id, email, member)
-                    state["member_status"] = result.get("status", MEMBER_UNSUBSCRIBED)
-                except MailchimpComplianceError:  # e.g. permanently deleted: nothing more to do
-                    state["member_status"] = MEMBER_UNSUBSCRIBED
+            result, decision, refused = _put_member(
+                client, shop_settings, contact, email, member, decision, permission, last_permission
+            )
+        except MailchimpComplianceError as exc:  # the address was permanently deleted in Mailchimp
+            state.update(forgotten=True, member_status=None, opted_out=True, permission=permission, email=email)
+            return Outcome(note="Mailchimp: %s (final; not sent again)" % exc.title, fingerprint=digest, state=state)
+        if permission and result.get("status") in consent.OPTED_OUT and not decision.note:
+            decision = consent.Decision(None, decision.status_if_new,
+                                        "%s in Mailchimp: not re-subscribed" % result.get("status"))
+        state.update(
+            member_status=result.get("status"),
+            opted_out=refused or _opted_out(state, result.get("status"), decision.status),
+            permission=permission,
+            email=email,
+            forgotten=False,
+        )
         # Remember what the member now is before the next call: if that one fails, the retry must
         # decide from Mailchimp's real state (found by the fault-rate reliability run).
-        state.update(permission=permission, email=email)
-        MailchimpSyncItem.objects.filter(pk=item.pk).update(state=state)
+        outbox.save_state(item, state)
         ecommerce.upsert_customer(client, shop_settings.store_id, customer)
-    return Outcome(fingerprint=digest, remote_id=customer["id"], note=note)
+    return Outcome(fingerprint=digest, remote_id=customer["id"], note=decision.note, state=state)
 
 
-def _move_member(client, audience_id, old_email, new_email):
-    """Carry the subscription over to the new address (Mailchimp allows changing a member's email)."""
-    from shuup_mailchimp.exceptions import MailchimpError
+def _put_member(client, shop_settings, contact, email, member, decision, permission, last_permission):
+    """PUT the member as decided; returns (answer, decision, refused). Mailchimp's compliance
+    answer ("the person opted out here") is decided again with that knowledge."""
+    try:
+        return _put(client, shop_settings, contact, email, member, decision), decision, False
+    except MailchimpComplianceError as exc:
+        if exc.title == FORGOTTEN:
+            raise
+        again = consent.after_compliance_refusal(permission, last_permission)
+        decision = consent.Decision(
+            again.status, again.status_if_new, again.note or "Mailchimp: %s (final; not re-subscribed)" % exc.title
+        )
+    try:
+        return _put(client, shop_settings, contact, email, member, decision), decision, True
+    except MailchimpComplianceError as exc:
+        if exc.title == FORGOTTEN:
+            raise
+        return {"status": consent.UNSUBSCRIBED}, decision, True
 
+
+def _put(client, shop_settings, contact, email, member, decision):
+    body = dict(member, status_if_new=decision.status_if_new)
+    if decision.status:
+        body["status"] = decision.status
+    try:
+        return members.upsert_member(client, shop_settings.audience_id, email, body)
+    except MailchimpPermanentError as exc:
+        if not is_invalid_interest(exc):
+            raise
+    # An interest was deleted in Mailchimp: recreate it, remap, and send once more.
+    repair_interests(client, shop_settings)
+    body["interests"] = interest_map(client, shop_settings, contact)
+    return members.upsert_member(client, shop_settings.audience_id, email, body)
+
+
+def _opted_out(state, remote_status, sent_status) -> bool:
+    """Did the *person* opt out? Cleaned, or unsubscribed by someone other than us."""
+    if remote_status == consent.CLEANED:
+        return True
+    if remote_status == consent.SUBSCRIBED:
+        return False
+    if remote_status == consent.UNSUBSCRIBED and sent_status != consent.UNSUBSCRIBED:
+        if state.get("member_status") != consent.UNSUBSCRIBED:
+            return True  # it was not unsubscribed when we last looked, and we did not do it
+    return bool(state.get("opted_out"))
+
+
+def _move_member(client, audience_id, item, state, old_email, new_email) -> dict:
+    """Carry the member over to the new address, or at least never leave the old one subscribed.
+
+    Transient errors propagate (the whole item is retried; nothing has changed yet). A member
+    that already exists at the new address (or a new address Mailchimp refuses) leaves the old
+    member to be unsubscribed: the consent and interests then go to the new address.
+    """
     try:
         members.update_member(client, audience_id, old_email, {"email_address": new_email})
-    except MailchimpError:
-        pass  # no old member, or the new address exists already: the upsert below handles it
+    except MailchimpNotFoundError:  # no member at the old address: nothing to carry over
+        state.update(member_status=None, opted_out=False)
+    except MailchimpError as exc:
+        if exc.is_transient:
+            raise
+        _retire(client, audience_id, old_email)
+        state.update(member_status=None, opted_out=False)  # the new address's member is a stranger to us
+    state["email"] = new_email
+    state["forgotten"] = False
+    outbox.save_state(item, state)
+    return state
+
+
+def _retire(client, audience_id, old_email):
+    try:
+        members.update_member(client, audience_id, old_email, {"status": consent.UNSUBSCRIBED})
+    except (MailchimpNotFoundError, MailchimpComplianceError):
+        pass  # gone, or already opted out

@@ -1,21 +1,31 @@
-"""ContactGroups of a shop <-> interests of the audience's "Contact Group" category.
+"""ContactGroups of a shop <-> interests of the shop's own "Contact Group" category.
 
-The group -> interest id mapping lives on the INTEREST outbox items (``remote_id``), so a
-deleted group still knows which interest to remove.
+Ownership: a shop changes or deletes only what it created. Its category id is kept on its
+settings, and each group's interest id on the group's INTEREST outbox item (``remote_id``),
+so a deleted group still knows which interest to remove. Shops that share one audience get
+one category each (Mailchimp refuses two interests of one name in a category, and a name
+match would make shop 2 rename or delete shop 1's interest). Inside its own category a shop
+re-adopts interests by name (after a reinstall: they were made by this shop).
+
+An interest deleted in Mailchimp is repaired on the way: a contact write that Mailchimp
+refuses with "Invalid interest ID" forgets the ids Mailchimp no longer has, recreates them,
+and sends the contact again (:func:`repair_interests`).
 """
+import re
 from typing import Dict
 
-from django.utils import timezone
 from shuup.core.models import ContactGroup
 
 from shuup_mailchimp.client import interests as api
-from shuup_mailchimp.enums import SyncKind, SyncStatus
-from shuup_mailchimp.exceptions import MailchimpNotFoundError
-from shuup_mailchimp.models import MailchimpSyncItem
+from shuup_mailchimp.enums import SyncKind
+from shuup_mailchimp.exceptions import MailchimpError, MailchimpNotFoundError
+from shuup_mailchimp.models import MailchimpShopSettings, MailchimpSyncItem
+from shuup_mailchimp.sync import outbox
 from shuup_mailchimp.sync.outbox import Outcome
 from shuup_mailchimp.sync.payloads import fingerprint
 
 CATEGORY_TITLE = "Contact Group"
+_INVALID_INTEREST = re.compile(r"Invalid interest ID", re.I)
 
 
 def shop_groups(shop_id):
@@ -39,18 +49,38 @@ def group_name(group) -> str:
     return str(name or group.identifier or "Group %s" % group.pk)
 
 
+def category_title(shop_settings) -> str:
+    """"Contact Group", or "Contact Group (<shop>)" where another shop already owns that one."""
+    others = MailchimpShopSettings.objects.filter(audience_id=shop_settings.audience_id).exclude(
+        shop_id=shop_settings.shop_id
+    )
+    if not others.exclude(interest_category_id="").exists():
+        return CATEGORY_TITLE
+    shop = shop_settings.shop
+    return "%s (%s)" % (CATEGORY_TITLE, str(shop.public_name or shop.name or shop.pk).strip()[:40])
+
+
 def ensure_category(client, shop_settings) -> str:
-    """Find or create the category; remember its id on the settings."""
-    category = api.find_category(client, shop_settings.audience_id, CATEGORY_TITLE)
+    """This shop's category: the one it remembers if Mailchimp still has it, else found by title
+    (never one another shop of this audience owns) or created. Its id is kept on the settings."""
+    categories = api.list_categories(client, shop_settings.audience_id)
+    category = next((c for c in categories if c["id"] == shop_settings.interest_category_id), None)
     if category is None:
-        category = api.create_category(client, shop_settings.audience_id, CATEGORY_TITLE)
+        taken = set(
+            MailchimpShopSettings.objects.filter(audience_id=shop_settings.audience_id)
+            .exclude(shop_id=shop_settings.shop_id)
+            .exclude(interest_category_id="")
+            .values_list("interest_category_id", flat=True)
+        )
+        title = category_title(shop_settings)
+        category = next((c for c in categories if c.get("title") == title and c["id"] not in taken), None)
+        if category is None:
+            category = api.create_category(client, shop_settings.audience_id, title)
     if category["id"] != shop_settings.interest_category_id:
         if shop_settings.interest_category_id:  # recreated in Mailchimp: the old interest ids are gone
-            MailchimpSyncItem.objects.filter(shop_id=shop_settings.shop_id, kind=SyncKind.INTEREST).update(
-                remote_id="", fingerprint=""
-            )
+            outbox.forget_remote(shop_settings.shop_id, [SyncKind.INTEREST])
         shop_settings.interest_category_id = category["id"]
-        shop_settings.save(update_fields=["interest_category_id", "modified_on"])
+        MailchimpShopSettings.objects.filter(pk=shop_settings.pk).update(interest_category_id=category["id"])
     return category["id"]
 
 
@@ -73,17 +103,17 @@ def ensure_interests(client, shop_settings) -> Dict[int, str]:
     except MailchimpNotFoundError:  # the category was deleted in Mailchimp: make it again
         shop_settings.interest_category_id = ""
         ensure_category(client, shop_settings)
-        remote, known = [], {}
-        missing = groups
-    by_name = {i["name"]: i["id"] for i in remote}
+        remote, known, missing = [], {}, groups
+    ours = set(known.values())
+    by_name = {i["name"]: i["id"] for i in remote if i["id"] not in ours}
     for group in missing:
         name = group_name(group)
-        interest_id = by_name.get(name)
+        interest_id = by_name.pop(name, None)  # this shop's own category: made by us before a reinstall
         if interest_id is None:
             interest_id = api.create_interest(
                 client, shop_settings.audience_id, shop_settings.interest_category_id, name
             )["id"]
-        _remember(shop_settings.shop_id, group.pk, interest_id, name)
+        outbox.remember_remote(shop_settings.shop_id, SyncKind.INTEREST, group.pk, interest_id, fingerprint(name))
         known[group.pk] = interest_id
     return {g.pk: known[g.pk] for g in groups}
 
@@ -95,8 +125,33 @@ def interest_map(client, shop_settings, contact) -> Dict[str, bool]:
     return {interest_id: group_id in member_of for group_id, interest_id in ids.items()}
 
 
+def is_invalid_interest(error: MailchimpError) -> bool:
+    """Mailchimp's 400 for a member write naming an interest id it does not have."""
+    texts = [error.detail] + [str(e.get("message", "")) for e in error.errors if isinstance(e, dict)]
+    return error.status == 400 and any(_INVALID_INTEREST.search(t or "") for t in texts)
+
+
+def repair_interests(client, shop_settings) -> int:
+    """Forget the interest ids Mailchimp no longer has (they are made again on the next map).
+
+    Returns how many were forgotten. The category itself is checked too.
+    """
+    known = known_interest_ids(shop_settings.shop_id)
+    try:
+        remote = api.list_interests(client, shop_settings.audience_id, shop_settings.interest_category_id)
+    except MailchimpNotFoundError:
+        shop_settings.interest_category_id = ""
+        ensure_category(client, shop_settings)
+        return len(known)
+    present = {i["id"] for i in remote}
+    gone = [interest_id for interest_id in known.values() if interest_id not in present]
+    if gone:
+        outbox.forget_remote(shop_settings.shop_id, [SyncKind.INTEREST], remote_ids=gone)
+    return len(gone)
+
+
 def sync_interest(client, shop_settings, item) -> Outcome:
-    """One group: create, rename or (when the group is gone) delete its interest."""
+    """One group: create, rename or (when the group is gone) delete the interest this shop made."""
     group = ContactGroup.objects.filter(pk=item.object_id, shop_id=shop_settings.shop_id).first()
     if not shop_settings.interest_category_id:
         ensure_category(client, shop_settings)
@@ -116,17 +171,7 @@ def sync_interest(client, shop_settings, item) -> Outcome:
         try:
             api.rename_interest(client, shop_settings.audience_id, category_id, item.remote_id, name)
             return Outcome(fingerprint=digest, remote_id=item.remote_id, note="renamed")
-        except MailchimpNotFoundError:
-            pass  # deleted in Mailchimp: create it again below
+        except MailchimpNotFoundError:  # deleted in Mailchimp: create it again below
+            outbox.forget_remote(shop_settings.shop_id, [SyncKind.INTEREST], remote_ids=[item.remote_id])
     ids = ensure_interests(client, shop_settings)
-    return Outcome(fingerprint=digest, remote_id=ids.get(group.pk, ""))
-
-
-def _remember(shop_id, group_id, interest_id, name):
-    now = timezone.now()
-    MailchimpSyncItem.objects.update_or_create(
-        shop_id=shop_id,
-        kind=SyncKind.INTEREST,
-        object_id=group_id,
-        defaults=dict(remote_id=interest_id, fingerprint=fingerprint(name), status=SyncStatus.SYNCED, synced_on=now),
-    )
+    return Outcome(fingerprint=digest, remote_id=ids.get(group.pk, ""), note="created")

@@ -1,13 +1,17 @@
-"""Order -> customer interests refreshed, products ensured, eCommerce order created or updated."""
+"""Products, and orders: customer brought up to date, products ensured, order created or updated.
+
+An order's customer (a contact's member with its interests, and its eCommerce customer) and
+its products are related items: each is synced on its own row first (``sync.related``), so an
+order never names a customer or a product Mailchimp does not have.
+"""
 from shuup.core.models import Order, Product
 
 from shuup_mailchimp.client import ecommerce
 from shuup_mailchimp.client.errors import is_already_exists
-from shuup_mailchimp.enums import SyncKind, SyncStatus
+from shuup_mailchimp.enums import SyncKind
 from shuup_mailchimp.exceptions import MailchimpError, MailchimpNotFoundError
-from shuup_mailchimp.models import MailchimpSyncItem
-from shuup_mailchimp.sync.contacts import customer_id_for
-from shuup_mailchimp.sync.outbox import Outcome, record
+from shuup_mailchimp.sync.contacts import customer_id_for, sync_contact
+from shuup_mailchimp.sync.outbox import Outcome
 from shuup_mailchimp.sync.payloads import (
     customer_payload,
     fingerprint,
@@ -15,23 +19,11 @@ from shuup_mailchimp.sync.payloads import (
     order_payload,
     product_payload,
 )
-
-
-def ensure_product(client, shop_settings, product) -> None:
-    """Upsert the product (its variation parent) unless the same payload was sent before."""
-    body = product_payload(product, shop_settings.shop)
-    digest = fingerprint(body)
-    parent_id = int(body["id"])
-    item = MailchimpSyncItem.objects.filter(shop_id=shop_settings.shop_id, kind=SyncKind.PRODUCT, object_id=parent_id)
-    if item.filter(fingerprint=digest, status=SyncStatus.SYNCED).exists():
-        return
-    with client.about(object_kind="product", object_id=parent_id):
-        ecommerce.upsert_product(client, shop_settings.store_id, body)
-    record([shop_settings.shop_id], SyncKind.PRODUCT, parent_id)
-    item.update(fingerprint=digest, remote_id=body["id"], status=SyncStatus.SYNCED, next_attempt_at=None)
+from shuup_mailchimp.sync.related import bring_up_to_date
 
 
 def sync_product(client, shop_settings, item) -> Outcome:
+    """A product (the item's object is the variation parent) with all its variants."""
     product = Product.objects.filter(pk=item.object_id).first()
     if product is None:
         return Outcome(skipped=True, note="product deleted in Shuup")
@@ -44,18 +36,23 @@ def sync_product(client, shop_settings, item) -> Outcome:
     return Outcome(fingerprint=digest, remote_id=body["id"])
 
 
+def order_lines(order) -> list:
+    """The order's lines with their products and taxes, in two queries (not two per line)."""
+    return list(order.lines.select_related("product").prefetch_related("taxes"))
+
+
 def sync_order(client, shop_settings, item) -> Outcome:
     order = Order.objects.filter(pk=item.object_id, shop_id=shop_settings.shop_id).first()
     if order is None:
         return Outcome(skipped=True, note="order deleted in Shuup")
-    customer = _order_customer(client, shop_settings, order)
+    customer, why_not = _order_customer(client, shop_settings, order)
     if customer is None:
-        return Outcome(skipped=True, note="order has neither a customer nor an email address")
-    if customer is False:
-        return Outcome(skipped=True, note="customer has no marketing permission; transactional customers are not sent")
-    for line in order.lines.filter(product__isnull=False).select_related("product"):
-        ensure_product(client, shop_settings, line.product)
-    body = order_payload(order, customer)
+        return Outcome(skipped=True, note=why_not)
+    lines = order_lines(order)
+    parents = {line.product.variation_parent_id or line.product_id for line in lines if line.product_id}
+    for parent_id in sorted(parents):
+        bring_up_to_date(client, shop_settings, SyncKind.PRODUCT, parent_id, sync_product)
+    body = order_payload(order, customer, lines=lines)
     # A save that changes nothing Mailchimp shows only moves updated_at_foreign: not worth a PATCH.
     digest = fingerprint({k: v for k, v in body.items() if k != "updated_at_foreign"})
     if digest == item.fingerprint and item.synced_on:
@@ -74,33 +71,37 @@ def sync_order(client, shop_settings, item) -> Outcome:
                     raise
                 _update(client, shop_settings, item, body)  # created by an earlier attempt whose answer was lost
     state = dict(item.state or {}, line_ids=[line["id"] for line in body["lines"]])
-    MailchimpSyncItem.objects.filter(pk=item.pk).update(state=state)
-    return Outcome(fingerprint=digest, remote_id=body["id"], note=body["financial_status"])
+    return Outcome(fingerprint=digest, remote_id=body["id"], note=body["financial_status"], state=state)
 
 
 def _update(client, shop_settings, item, body):
+    """PATCH the order, then delete the lines it no longer has. Raises ``MailchimpNotFoundError``
+    only when the *order* is absent: a line already deleted (a retry after a lost answer) is fine."""
     update = {k: v for k, v in body.items() if k not in ("id", "customer")}
     ecommerce.update_order(client, shop_settings.store_id, body["id"], update)
     old_lines = set((item.state or {}).get("line_ids", []))
-    for line_id in old_lines - {line["id"] for line in body["lines"]}:
-        ecommerce.delete_order_line(client, shop_settings.store_id, body["id"], line_id)
+    for line_id in sorted(old_lines - {line["id"] for line in body["lines"]}):
+        try:
+            ecommerce.delete_order_line(client, shop_settings.store_id, body["id"], line_id)
+        except MailchimpNotFoundError:
+            pass  # deleted by an earlier attempt whose answer was lost
 
 
 def _order_customer(client, shop_settings, order):
-    """The order's customer body, after refreshing the contact's member (interests included)
-    first, as the seed integration did. ``None`` when the order must not be sent."""
+    """(customer body, None), after bringing the contact's member (interests included) up to date
+    first, as the seed integration did; or (None, why) when the order must not be sent."""
     contact = order.customer
     email = ((contact.email if contact else "") or order.email or "").strip()
     if not email:
-        return None
+        return None, "order has neither a customer nor an email address"
     permission = bool(contact.marketing_permission if contact else order.marketing_permission)
     if not permission and not shop_settings.send_transactional:
-        return False
+        return None, "customer has no marketing permission; transactional customers are not sent"
     if contact is None:
-        return guest_customer_payload(order)
-    from shuup_mailchimp.sync.processing import sync_inline
-
-    contact_item = sync_inline(client, shop_settings, SyncKind.CONTACT, contact.pk)
+        return guest_customer_payload(order), None
+    state = bring_up_to_date(client, shop_settings, SyncKind.CONTACT, contact.pk, sync_contact).state or {}
+    if state.get("forgotten"):
+        return None, "customer was permanently deleted in Mailchimp; their orders are not sent"
     body = customer_payload(contact, email=email)
-    body["id"] = customer_id_for(contact.pk, contact_item.state or {})
-    return body
+    body["id"] = customer_id_for(contact.pk, state)
+    return body, None

@@ -1,28 +1,44 @@
-"""Recording work and moving outbox items through pending -> processing -> synced / failed.
+"""The outbox: recording work, and every status transition of ``MailchimpSyncItem``.
 
-Concurrency without locks: claiming is a conditional UPDATE (``WHERE status = pending``), so
-two workers never both own an item; finishing is conditional on ``version``, so a change
-recorded while an item was in flight leaves it pending for another round.
+This module is the only writer of sync items. Handlers read what they need and return an
+:class:`Outcome`; they never update rows themselves.
+
+One owner per item, without locks:
+
+- Claiming is a conditional UPDATE (``WHERE status = pending``) that stores a random
+  ``claim_token`` and a lease (``claimed_until``). Only the holder of the token may finish the
+  item, save its state or release it.
+- Recording a change on an item that is *processing* bumps ``version`` and leaves it owned.
+  The owner finishes it; because the version moved, the item goes back to pending (due now)
+  instead of synced, so the newer data is sent by a later round and never overtaken by a
+  stale write.
+- The owner renews its lease before every Mailchimp call (see ``processing``). Another worker
+  takes an item over only after the lease expired, i.e. after longer than one call's whole
+  time-out budget without a word from the owner; a renewal that finds the token gone stops
+  the old owner before its next call (:class:`LostClaim`).
 """
 import random
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Iterable, List, Optional
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, CharField, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from shuup_mailchimp.app_settings import app_settings
-from shuup_mailchimp.enums import SyncKind, SyncStatus
+from shuup_mailchimp.enums import ErrorKind, SyncKind, SyncStatus
 from shuup_mailchimp.models import MailchimpShopSettings, MailchimpSyncItem
 
-#: An item left "processing" this long (its worker died) is taken again.
-STALE_PROCESSING = timedelta(minutes=15)
-
+PENDING, PROCESSING = SyncStatus.PENDING, SyncStatus.PROCESSING
 
 _active = {"ids": None, "loaded_at": 0.0}
+
+
+class LostClaim(Exception):
+    """This worker no longer owns the item (its lease expired and another worker took it)."""
 
 
 def active_shop_ids() -> frozenset:
@@ -42,16 +58,35 @@ def forget_active_shops(**kwargs):
     _active["ids"] = None
 
 
+# Recording work (the shop's request path) -----------------------------------------------------
+
+def _changed(now):
+    """Column values for "this object changed": pending and due, unless a worker owns it."""
+    owned = Q(status=PROCESSING)
+    return dict(
+        status=Case(When(owned, then=Value(PROCESSING.value)), default=Value(PENDING.value), output_field=CharField()),
+        attempts=Case(When(owned, then=F("attempts")), default=Value(0), output_field=IntegerField()),
+        version=F("version") + 1,
+        next_attempt_at=now,
+        modified_on=now,
+    )
+
+
 def record(shop_ids: Iterable[int], kind: SyncKind, object_id: int) -> List[tuple]:
     """Mark (shop, kind, object) as needing a sync; returns their keys. Makes no network call.
 
-    One UPDATE for an object seen before, one INSERT for a new one: this runs in the shop's
-    request path on every contact save.
+    One UPDATE for an object seen before, one INSERT for a new one.
     """
     now = timezone.now()
     keys = []
     for shop_id in shop_ids:
-        _record_one(shop_id, kind, object_id, now)
+        lookup = dict(shop_id=shop_id, kind=kind, object_id=object_id)
+        if not MailchimpSyncItem.objects.filter(**lookup).update(**_changed(now)):
+            try:
+                with transaction.atomic():
+                    MailchimpSyncItem.objects.create(next_attempt_at=now, **lookup)
+            except IntegrityError:  # created by a concurrent save
+                MailchimpSyncItem.objects.filter(**lookup).update(**_changed(now))
         keys.append((shop_id, kind.value, object_id))
     return keys
 
@@ -59,42 +94,36 @@ def record(shop_ids: Iterable[int], kind: SyncKind, object_id: int) -> List[tupl
 def touch(shop_id: int, kind: SyncKind, object_id: int) -> List[tuple]:
     """Like :func:`record`, but only for an object that already has an item (one UPDATE, no INSERT)."""
     qs = MailchimpSyncItem.objects.filter(shop_id=shop_id, kind=kind, object_id=object_id)
-    now = timezone.now()
-    if qs.update(status=SyncStatus.PENDING, version=F("version") + 1, attempts=0, next_attempt_at=now, modified_on=now):
+    if qs.update(**_changed(timezone.now())):
         return [(shop_id, kind.value, object_id)]
     return []
+
+
+_TOUCH_SQL = (
+    "UPDATE {table} SET "
+    "status = CASE WHEN status = %s THEN status ELSE %s END, "
+    "attempts = CASE WHEN status = %s THEN attempts ELSE 0 END, "
+    "version = version + 1, next_attempt_at = %s, modified_on = %s "
+    "WHERE kind = %s AND object_id = %s AND shop_id IN ({shops})"
+)
 
 
 def touch_all(shop_ids, kind: SyncKind, object_id: int) -> List[tuple]:
     """:func:`touch` for several shops in one UPDATE; returns the keys of the items touched.
 
-    Plain SQL: this runs on every contact save, and the ORM's UPDATE with F() costs ~1.5 ms of
-    Python per call here (measured by bench/save_overhead.py) against ~0.1 ms for the statement.
+    Plain SQL: this runs on every contact save, and the ORM's UPDATE with F() and Case costs
+    ~1.5 ms of Python per call here (bench/save_overhead.py) against ~0.1 ms for the statement.
     """
     shop_ids = [int(s) for s in shop_ids]
     if not shop_ids:
         return []
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    sql = (
-        "UPDATE {table} SET status = %s, version = version + 1, attempts = 0, next_attempt_at = %s, "
-        "modified_on = %s WHERE kind = %s AND object_id = %s AND shop_id IN ({shops})"
-    ).format(table=MailchimpSyncItem._meta.db_table, shops=", ".join(["%s"] * len(shop_ids)))
+    sql = _TOUCH_SQL.format(table=MailchimpSyncItem._meta.db_table, shops=", ".join(["%s"] * len(shop_ids)))
+    params = [PROCESSING.value, PENDING.value, PROCESSING.value, now, now, kind.value, object_id] + shop_ids
     with connection.cursor() as cursor:
-        cursor.execute(sql, [SyncStatus.PENDING.value, now, now, kind.value, object_id] + shop_ids)
+        cursor.execute(sql, params)
         touched = cursor.rowcount
     return [(None, kind.value, object_id)] if touched else []  # shop unknown: matched by kind and object
-
-
-def _record_one(shop_id, kind, object_id, now):
-    lookup = dict(shop_id=shop_id, kind=kind, object_id=object_id)
-    pending = dict(status=SyncStatus.PENDING, version=F("version") + 1, attempts=0, next_attempt_at=now, modified_on=now)
-    if MailchimpSyncItem.objects.filter(**lookup).update(**pending):
-        return
-    try:
-        with transaction.atomic():
-            MailchimpSyncItem.objects.create(next_attempt_at=now, **lookup)
-    except IntegrityError:  # created by a concurrent save
-        MailchimpSyncItem.objects.filter(**lookup).update(**pending)
 
 
 def keys_filter(keys) -> Q:
@@ -108,11 +137,24 @@ def keys_filter(keys) -> Q:
     return query
 
 
-def due_items(shop_id=None, kinds=None, limit=None, keys=None):
-    """Items ready to send now: pending and due, or processing for too long (a dead worker)."""
+# Choosing and claiming -------------------------------------------------------------------------
+
+def lease() -> timedelta:
+    return timedelta(seconds=app_settings.CLAIM_LEASE)
+
+
+def _expired(now) -> Q:
+    """A processing item whose owner has not renewed its lease in time (it died or hangs)."""
+    return Q(status=PROCESSING) & (
+        Q(claimed_until__lt=now) | Q(claimed_until__isnull=True, modified_on__lt=now - lease())
+    )
+
+
+def due_items(shop_id=None, kinds=None, limit=None, keys=None, ignore_backoff=False):
+    """Items to send now: pending and due (any pending with ``ignore_backoff``), or with an expired claim."""
     now = timezone.now()
-    stale = Q(status=SyncStatus.PROCESSING, modified_on__lt=now - STALE_PROCESSING)
-    qs = MailchimpSyncItem.objects.filter(Q(status=SyncStatus.PENDING, next_attempt_at__lte=now) | stale)
+    pending = Q(status=PENDING) if ignore_backoff else Q(status=PENDING, next_attempt_at__lte=now)
+    qs = MailchimpSyncItem.objects.filter(pending | _expired(now))
     if shop_id is not None:
         qs = qs.filter(shop_id=shop_id)
     if kinds:
@@ -123,24 +165,66 @@ def due_items(shop_id=None, kinds=None, limit=None, keys=None):
     return qs[:limit] if limit else qs
 
 
-def claim(item: MailchimpSyncItem) -> bool:
-    """Take the item for this worker. False when another worker was first.
-
-    The version is read after claiming and before the handler reads the Shuup object, so a
-    change recorded from here on keeps the item pending (see :func:`mark_synced`).
-    """
+def _take(qs, item) -> bool:
+    """Claim the rows of ``qs`` (one item) for a new owner; fill in ``item``'s owner fields."""
     now = timezone.now()
-    claimed = (
-        MailchimpSyncItem.objects.filter(pk=item.pk)
-        .filter(Q(status=SyncStatus.PENDING) | Q(status=SyncStatus.PROCESSING, modified_on__lt=now - STALE_PROCESSING))
-        .update(status=SyncStatus.PROCESSING, modified_on=now)
-    )
-    if not claimed:
+    token = secrets.token_hex(16)
+    if not qs.update(status=PROCESSING, claim_token=token, claimed_until=now + lease(), modified_on=now):
         return False
-    item.status = SyncStatus.PROCESSING
-    item.version, item.attempts = MailchimpSyncItem.objects.filter(pk=item.pk).values_list("version", "attempts")[0]
+    item.version, item.attempts, item.fingerprint, item.remote_id, item.state, item.synced_on = (
+        MailchimpSyncItem.objects.filter(pk=item.pk)
+        .values_list("version", "attempts", "fingerprint", "remote_id", "state", "synced_on")[0]
+    )
+    if isinstance(item.state, str):  # jsonfield's values_list gives the raw text on some backends
+        import json
+
+        item.state = json.loads(item.state or "{}")
+    item.status, item.claim_token = PROCESSING, token
     return True
 
+
+def claim(item: MailchimpSyncItem) -> bool:
+    """Take a pending item (or one whose owner's lease expired) for this worker. False when not free.
+
+    The version is read after claiming and before the handler reads the Shuup object, so a
+    change recorded from here on sends the item round again (see :func:`mark_synced`).
+    """
+    free = Q(status=PENDING) | _expired(timezone.now())
+    return _take(MailchimpSyncItem.objects.filter(pk=item.pk).filter(free), item)
+
+
+def claim_related(shop_id: int, kind: SyncKind, object_id: int) -> Optional[MailchimpSyncItem]:
+    """Claim the item of a related object within another item's processing (an order's customer,
+    its products), whatever its status, unless another worker owns it. ``None`` then."""
+    record([shop_id], kind, object_id)
+    item = MailchimpSyncItem.objects.get(shop_id=shop_id, kind=kind, object_id=object_id)
+    free = ~Q(status=PROCESSING) | _expired(timezone.now())
+    if _take(MailchimpSyncItem.objects.filter(pk=item.pk).filter(free), item):
+        return item
+    return None
+
+
+def renew(item: MailchimpSyncItem) -> None:
+    """Extend the owner's lease before a Mailchimp call; :class:`LostClaim` if it is not ours any more."""
+    now = timezone.now()
+    owned = MailchimpSyncItem.objects.filter(pk=item.pk, status=PROCESSING, claim_token=item.claim_token)
+    if not owned.update(claimed_until=now + lease()):
+        raise LostClaim("%s is owned by another worker now" % item)
+
+
+def save_state(item: MailchimpSyncItem, state: dict) -> None:
+    """Persist what we learnt from Mailchimp mid-way (before the next call may fail). Owner only.
+
+    The fingerprint of the last complete sync no longer describes Mailchimp: it is cleared, so a
+    retry sends again even if the Shuup object is back to what it was then.
+    """
+    owned = MailchimpSyncItem.objects.filter(pk=item.pk, status=PROCESSING, claim_token=item.claim_token)
+    if not owned.update(state=state, fingerprint=""):
+        raise LostClaim("%s is owned by another worker now" % item)
+    item.state, item.fingerprint = state, ""
+
+
+# Finishing --------------------------------------------------------------------------------------
 
 @dataclass
 class Outcome:
@@ -150,63 +234,83 @@ class Outcome:
     remote_id: str = ""
     note: str = ""
     skipped: bool = False  # nothing was sent: unchanged, or nothing to send
+    state: Optional[dict] = None  # the item's new state, when it changed
+
+
+def _owned(item):
+    return MailchimpSyncItem.objects.filter(pk=item.pk, status=PROCESSING, claim_token=item.claim_token)
+
+
+def _release_values(now):
+    return dict(status=PENDING, claim_token="", claimed_until=None, next_attempt_at=now, modified_on=now)
 
 
 def mark_synced(item: MailchimpSyncItem, outcome: Outcome) -> bool:
-    """Synced, unless the item changed while in flight (then it stays pending)."""
+    """Synced, unless the item changed while in flight: then pending again, due now. Owner only."""
     now = timezone.now()
-    values = dict(
-        status=SyncStatus.SYNCED,
-        attempts=0,
-        next_attempt_at=None,
-        last_error_status=None,
-        last_error_title="",
-        last_error_detail="",
-        note=outcome.note[:255],
-        synced_on=now,
-        modified_on=now,
-    )
+    learnt = {}
     if outcome.fingerprint:
-        values["fingerprint"] = outcome.fingerprint
+        learnt["fingerprint"] = outcome.fingerprint
     if outcome.remote_id:
-        values["remote_id"] = outcome.remote_id
-    done = MailchimpSyncItem.objects.filter(pk=item.pk, version=item.version).update(**values)
-    if not done:  # keep what we learnt; the newer change is still pending
-        keep = {k: values[k] for k in ("fingerprint", "remote_id") if k in values}
-        if keep:
-            MailchimpSyncItem.objects.filter(pk=item.pk).update(**keep)
+        learnt["remote_id"] = outcome.remote_id
+    if outcome.state is not None:
+        learnt["state"] = outcome.state
+    done = _owned(item).filter(version=item.version).update(
+        status=SyncStatus.SYNCED, claim_token="", claimed_until=None, attempts=0, next_attempt_at=None,
+        last_error_status=None, last_error_title="", last_error_detail="", last_error_kind=None,
+        note=outcome.note[:255], synced_on=now, modified_on=now, **learnt
+    )
+    if not done:  # keep what we learnt; the newer change goes round again
+        _owned(item).update(note=outcome.note[:255], **dict(_release_values(now), **learnt))
     return bool(done)
 
 
 def retry_delay(attempts: int, rng=random) -> float:
-    """Exponential backoff with full jitter: base * 2^(attempt-1), capped, then 50-100% of it."""
+    """Exponential backoff with jitter: base * 2^(attempt-1), capped, then 50-100% of it."""
     delay = min(app_settings.RETRY_MAX_DELAY, app_settings.RETRY_BASE_DELAY * (2 ** max(attempts - 1, 0)))
     return delay * (0.5 + rng.random() / 2)
 
 
-def mark_error(item: MailchimpSyncItem, error, transient: bool, now=None) -> SyncStatus:
-    """Schedule a retry (transient, attempts left) or mark failed. Never retries forever."""
+def mark_error(item: MailchimpSyncItem, error, transient: bool, kind: ErrorKind = ErrorKind.MAILCHIMP,
+               now=None) -> SyncStatus:
+    """Schedule a retry (transient, attempts left) or mark failed. Never retries forever. Owner only.
+
+    A change recorded while the item was in flight deserves its own try: the item goes back to
+    pending (after the backoff when the error was transient, since Mailchimp is still failing).
+    """
     now = now or timezone.now()
     attempts = item.attempts + 1
     give_up = (not transient) or attempts >= app_settings.MAX_ATTEMPTS
-    status = SyncStatus.FAILED if give_up else SyncStatus.PENDING
-    values = dict(
-        status=status,
-        attempts=attempts,
-        next_attempt_at=None if give_up else now + timedelta(seconds=retry_delay(attempts)),
+    error_fields = dict(
         last_error_status=getattr(error, "status", None),
         last_error_title=(getattr(error, "title", "") or type(error).__name__)[:255],
         last_error_detail=_describe(error),
+        last_error_kind=kind,
+    )
+    status = SyncStatus.FAILED if give_up else PENDING
+    backoff = now + timedelta(seconds=retry_delay(attempts))
+    done = _owned(item).filter(version=item.version).update(
+        status=status,
+        claim_token="",
+        claimed_until=None,
+        attempts=attempts,
+        next_attempt_at=None if give_up else backoff,
         note=("gave up after %d attempts" % attempts if transient and give_up else "")[:255],
         modified_on=now,
+        **error_fields
     )
-    done = MailchimpSyncItem.objects.filter(pk=item.pk, version=item.version).update(**values)
-    if not done:
-        # Changed while in flight: the new data deserves a fresh try; keep the error visible.
-        keep = {k: values[k] for k in ("last_error_status", "last_error_title", "last_error_detail")}
-        MailchimpSyncItem.objects.filter(pk=item.pk).update(**keep)
-        return SyncStatus.PENDING
-    return status
+    if done:
+        return status
+    values = dict(_release_values(now), **error_fields)
+    if transient:
+        values.update(attempts=attempts, next_attempt_at=backoff)
+    _owned(item).update(**values)
+    return PENDING
+
+
+def release(item: MailchimpSyncItem) -> bool:
+    """Give an item back unprocessed (this process is stopping): pending, due now. Owner only."""
+    return bool(_owned(item).update(**_release_values(timezone.now())))
 
 
 def requeue_failed(shop_id: Optional[int] = None, ids=None) -> int:
@@ -216,9 +320,64 @@ def requeue_failed(shop_id: Optional[int] = None, ids=None) -> int:
         qs = qs.filter(shop_id=shop_id)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    return qs.update(
-        status=SyncStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), version=F("version") + 1
-    )
+    return qs.update(status=PENDING, attempts=0, next_attempt_at=timezone.now(), version=F("version") + 1)
+
+
+# What Mailchimp holds, learnt outside an item's own processing -----------------------------------
+
+def remember_remote(shop_id: int, kind: SyncKind, object_id: int, remote_id: str, digest: str) -> None:
+    """Record the Mailchimp id of an object created on the way (an interest made for a contact's map).
+
+    A new row is synced; an existing row keeps its status (a pending change still goes out, and
+    finds the id).
+    """
+    lookup = dict(shop_id=shop_id, kind=kind, object_id=object_id)
+    if MailchimpSyncItem.objects.filter(**lookup).update(remote_id=remote_id, fingerprint=digest):
+        return
+    try:
+        with transaction.atomic():
+            MailchimpSyncItem.objects.create(
+                status=SyncStatus.SYNCED, remote_id=remote_id, fingerprint=digest, synced_on=timezone.now(), **lookup
+            )
+    except IntegrityError:
+        MailchimpSyncItem.objects.filter(**lookup).update(remote_id=remote_id, fingerprint=digest)
+
+
+def forget_remote(shop_id: int, kinds, remote_ids=None, keep_state_of=()) -> int:
+    """Mailchimp lost these objects (a deleted interest, a new store): clear ids and fingerprints
+    so the next sync creates them again. ``keep_state_of``: kinds whose ``state`` stays."""
+    qs = MailchimpSyncItem.objects.filter(shop_id=shop_id, kind__in=list(kinds))
+    if remote_ids is not None:
+        qs = qs.filter(remote_id__in=list(remote_ids))
+    kept = qs.filter(kind__in=list(keep_state_of)).update(remote_id="", fingerprint="")
+    return kept + qs.exclude(kind__in=list(keep_state_of)).update(remote_id="", fingerprint="", state={})
+
+
+def forget_fingerprints(shop_id: int, kinds) -> int:
+    """Send these objects again on their next sync, even if unchanged (their target was recreated)."""
+    return MailchimpSyncItem.objects.filter(shop_id=shop_id, kind__in=list(kinds)).update(fingerprint="")
+
+
+# Reading --------------------------------------------------------------------------------------------
+
+def status_counts(shop_id=None) -> dict:
+    """{(kind, status): count}, counted by the database."""
+    qs = MailchimpSyncItem.objects.all()
+    if shop_id is not None:
+        qs = qs.filter(shop_id=shop_id)
+    rows = qs.values_list("kind", "status").annotate(n=Count("pk")).order_by()
+    return {(SyncKind(kind), SyncStatus(status)): n for kind, status, n in rows}
+
+
+def waiting(shop_id=None):
+    """(count, earliest next attempt) of pending items waiting for their backoff."""
+    from django.db.models import Min
+
+    qs = MailchimpSyncItem.objects.filter(status=PENDING, next_attempt_at__gt=timezone.now())
+    if shop_id is not None:
+        qs = qs.filter(shop_id=shop_id)
+    data = qs.aggregate(n=Count("pk"), first=Min("next_attempt_at"))
+    return data["n"], data["first"]
 
 
 def _describe(error) -> str:

@@ -96,7 +96,7 @@ def product_payload(product, shop) -> dict:
     parent = product.variation_parent or product
     children = list(parent.variation_children.all()) if parent.variation_children.exists() else []
     variants = [_variant(p, shop) for p in ([parent] + children)]
-    return {
+    body = {
         "id": str(parent.pk),
         "title": _text(parent.name) or parent.sku or str(parent.pk),
         "handle": parent.slug or "",
@@ -104,13 +104,36 @@ def product_payload(product, shop) -> dict:
         "vendor": "",
         "variants": variants,
     }
+    image = image_url(parent, shop)
+    if image:
+        body["image_url"] = image
+    return body
+
+
+def image_url(product, shop) -> str:
+    """The primary image as an absolute URL on the shop's domain ("" without a domain or image)."""
+    media = product.primary_image
+    file = getattr(media, "file", None) if media is not None else None
+    if file is None or not shop.domain:
+        return ""
+    url = file.url
+    if url.startswith("http://") or url.startswith("https://"):
+        return url
+    return "https://%s%s" % (shop.domain, url if url.startswith("/") else "/" + url)
 
 
 def _variant(product, shop) -> dict:
+    from shuup.core.models import ShopProductVisibility
+
     body = {"id": str(product.pk), "title": _text(product.name) or product.sku or str(product.pk), "sku": product.sku}
     shop_product = product.shop_products.filter(shop=shop).first()
+    visible = shop_product is not None and shop_product.visibility != ShopProductVisibility.NOT_VISIBLE
+    body["visibility"] = "visible" if visible else "hidden"
     if shop_product is not None and shop_product.default_price_value is not None:
         body["price"] = money(shop_product.default_price_value)
+    image = image_url(product, shop)
+    if image:
+        body["image_url"] = image
     return body
 
 
@@ -124,12 +147,16 @@ def order_financial_status(order) -> str:
     return "pending"
 
 
-def order_payload(order, customer: dict) -> dict:
-    """POST/PATCH body of an eCommerce order. ``customer`` is the customer body (its id at least)."""
+def order_payload(order, customer: dict, lines=None) -> dict:
+    """POST/PATCH body of an eCommerce order. ``customer`` is the customer body (its id at least);
+    ``lines``: the order's lines with their products loaded (one query instead of one per line)."""
+    if lines is None:
+        lines = list(order.lines.select_related("product").prefetch_related("taxes"))
+    order_lines = lines
     lines = []
     shipping = Decimal(0)
     discount = Decimal(0)
-    for line in order.lines.all():
+    for line in order_lines:
         if line.type == OrderLineType.PRODUCT and line.product_id:
             product = line.product
             lines.append(
@@ -151,7 +178,8 @@ def order_payload(order, customer: dict) -> dict:
         "customer": customer,
         "currency_code": order.currency,
         "order_total": money(order.taxful_total_price.value),
-        "tax_total": money(order.get_total_tax_amount().value),
+        # Order.get_total_tax_amount() reloads the lines and their taxes one query per line.
+        "tax_total": money(sum((line.tax_amount.value for line in order_lines), Decimal(0))),
         "shipping_total": money(shipping),
         "discount_total": money(discount),
         "financial_status": order_financial_status(order),

@@ -1,5 +1,5 @@
-"""Process outbox items: the plain functions behind the Celery tasks and ``mailchimp_sync``."""
-import logging
+"""Process outbox items: the plain functions behind the Celery tasks, the background runner and
+``mailchimp_sync``."""
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional
@@ -7,25 +7,13 @@ from typing import Callable, Dict, Iterable, List, Optional
 from django.core.exceptions import ImproperlyConfigured
 
 from shuup_mailchimp.app_settings import app_settings
+from shuup_mailchimp.call_log import log_process
 from shuup_mailchimp.client import client_for
-from shuup_mailchimp.enums import SyncKind, SyncStatus
-from shuup_mailchimp.exceptions import MailchimpError
 from shuup_mailchimp.models import MailchimpShopSettings, MailchimpSyncItem
 from shuup_mailchimp.sync import outbox
-from shuup_mailchimp.sync.contacts import sync_contact
-from shuup_mailchimp.sync.interests import sync_interest
-from shuup_mailchimp.sync.orders import sync_order, sync_product
-
-logger = logging.getLogger("shuup_mailchimp")
-
-HANDLERS = {
-    SyncKind.INTEREST: sync_interest,
-    SyncKind.CONTACT: sync_contact,
-    SyncKind.PRODUCT: sync_product,
-    SyncKind.ORDER: sync_order,
-}
-#: Groups before contacts (their interests), products before orders.
-KIND_ORDER = {SyncKind.INTEREST: 0, SyncKind.CONTACT: 1, SyncKind.PRODUCT: 2, SyncKind.ORDER: 3}
+from shuup_mailchimp.sync.execution import record_failure, run_claimed
+from shuup_mailchimp.sync.handlers import HANDLERS, KIND_ORDER
+from shuup_mailchimp.sync.outbox import status_counts  # noqa: F401 (read by the admin and commands)
 
 
 @dataclass
@@ -34,11 +22,16 @@ class RunSummary:
     skipped: int = 0
     retrying: int = 0
     failed: int = 0
+    lost: int = 0  # another worker took the item over
     errors: List[str] = field(default_factory=list)
+    #: After the run: pending items waiting for their next attempt, and the earliest one.
+    waiting: int = 0
+    next_attempt_at: Optional[object] = None
+    by_shop: Counter = field(default_factory=Counter)
 
     @property
     def total(self):
-        return self.synced + self.skipped + self.retrying + self.failed
+        return self.synced + self.skipped + self.retrying + self.failed + self.lost
 
     def add(self, result: str, error: str = ""):
         setattr(self, result, getattr(self, result) + 1)
@@ -46,8 +39,12 @@ class RunSummary:
             self.errors.append(error)
 
     def __str__(self):
-        return "%d synced, %d skipped, %d retrying later, %d failed" % (
+        text = "%d synced, %d unchanged, %d retrying later, %d failed" % (
             self.synced, self.skipped, self.retrying, self.failed)
+        if self.waiting:
+            text += "; %d waiting for their next attempt (the first at %s)" % (
+                self.waiting, self.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S %Z"))
+        return text
 
 
 class _Connections:
@@ -64,19 +61,34 @@ class _Connections:
         return self._by_shop[shop_id]
 
 
-def process_due(shop_id=None, kinds=None, limit=None, progress: Optional[Callable] = None) -> RunSummary:
-    """Send every due item (optionally of one shop / some kinds), in batches, until none is due."""
+class Stop(Exception):
+    """Raised by a ``should_stop`` caller to end a run between two items."""
+
+
+def process_due(shop_id=None, kinds=None, limit=None, progress: Optional[Callable] = None, ignore_backoff=False,
+                should_stop: Optional[Callable[[], bool]] = None, log=True) -> RunSummary:
+    """Send every due item (optionally of one shop / some kinds), in batches, until none is due.
+
+    ``ignore_backoff``: also the pending items still waiting for their next attempt (an operator's
+    flush after an outage). ``should_stop``: asked between items; the run ends when it says so,
+    leaving the rest pending. Each shop that had work gets a log row with the counts.
+    """
     summary = RunSummary()
     connections = _Connections()
-    batch_size = app_settings.PROCESS_BATCH_SIZE
     seen = set()
     while limit is None or summary.total < limit:
-        take = batch_size if limit is None else min(batch_size, limit - summary.total)
-        batch = [i for i in outbox.due_items(shop_id=shop_id, kinds=kinds, limit=take) if i.pk not in seen]
+        take = app_settings.PROCESS_BATCH_SIZE if limit is None else min(app_settings.PROCESS_BATCH_SIZE,
+                                                                         limit - summary.total)
+        batch = outbox.due_items(shop_id=shop_id, kinds=kinds, limit=take, ignore_backoff=ignore_backoff)
+        batch = [i for i in batch if i.pk not in seen]
         if not batch:
             break
         seen.update(i.pk for i in batch)
-        _process_batch(batch, connections, summary, progress)
+        if not _process_batch(batch, connections, summary, progress, should_stop):
+            break
+    summary.waiting, summary.next_attempt_at = outbox.waiting(shop_id)
+    if log:
+        _log_run(summary, "sync_run")
     return summary
 
 
@@ -84,20 +96,23 @@ def process_items(keys: Iterable) -> RunSummary:
     """Send these items if they are still due. ``keys``: item ids or (shop id, kind, object id)."""
     summary = RunSummary()
     keys = [k if isinstance(k, int) else tuple(k) for k in keys]
-    if not keys:
-        return summary
-    batch = list(outbox.due_items(keys=keys))
-    _process_batch(batch, _Connections(), summary, None)
+    if keys:
+        _process_batch(list(outbox.due_items(keys=keys)), _Connections(), summary, None, None)
     return summary
 
 
-def _process_batch(batch, connections, summary, progress):
+def _process_batch(batch, connections, summary, progress, should_stop) -> bool:
+    """False when ``should_stop`` ended the run."""
     for item in sorted(batch, key=lambda i: (KIND_ORDER[i.kind], i.pk)):
+        if should_stop is not None and should_stop():
+            return False
         if outbox.claim(item):
-            result, error = process_claimed_item(connections, item)
-            summary.add(result, error)
+            result = process_claimed_item(connections, item)
+            summary.add(result.result, result.describe(item))
+            summary.by_shop[item.shop_id] += 1
         if progress:
             progress(item)
+    return True
 
 
 def process_claimed_item(connections, item: MailchimpSyncItem):
@@ -112,50 +127,12 @@ def process_claimed_item(connections, item: MailchimpSyncItem):
             from shuup_mailchimp.sync.store import initialize_store
 
             initialize_store(shop_settings, client)
-        outcome = HANDLERS[item.kind](client, shop_settings, item)
-    except MailchimpError as exc:
-        status = outbox.mark_error(item, exc, transient=exc.is_transient)
-        return _result_of(status), "%s #%s: %s" % (item.kind.value, item.object_id, exc.describe())
-    except Exception as exc:  # a bug or a configuration problem: record it on the row, stop retrying
-        if not isinstance(exc, ImproperlyConfigured):
-            logger.exception("Mailchimp sync of %s failed", item)
-        status = outbox.mark_error(item, _as_error(exc), transient=False)
-        return _result_of(status), "%s #%s: %s" % (item.kind.value, item.object_id, exc)
-    outbox.mark_synced(item, outcome)
-    return ("skipped" if outcome.skipped else "synced"), ""
+    except Exception as exc:
+        return record_failure(item, exc)
+    return run_claimed(client, shop_settings, item, HANDLERS[item.kind])
 
 
-def sync_inline(client, shop_settings, kind: SyncKind, object_id: int) -> MailchimpSyncItem:
-    """Bring one related item up to date within another item's processing (an order's customer).
-
-    Raises the item's own error so the caller retries or fails with it.
-    """
-    outbox.record([shop_settings.shop_id], kind, object_id)
-    item = MailchimpSyncItem.objects.get(shop_id=shop_settings.shop_id, kind=kind, object_id=object_id)
-    if outbox.claim(item):
-        try:
-            outcome = HANDLERS[kind](client, shop_settings, item)
-        except MailchimpError as exc:
-            outbox.mark_error(item, exc, transient=exc.is_transient)
-            raise
-        outbox.mark_synced(item, outcome)
-    item.refresh_from_db()
-    return item
-
-
-def status_counts(shop_id=None) -> Counter:
-    qs = MailchimpSyncItem.objects.all()
-    if shop_id is not None:
-        qs = qs.filter(shop_id=shop_id)
-    counts = Counter()
-    for kind, status in qs.values_list("kind", "status"):
-        counts[(SyncKind(kind), SyncStatus(status))] += 1
-    return counts
-
-
-def _result_of(status):
-    return "failed" if status == SyncStatus.FAILED else "retrying"
-
-
-def _as_error(exc):
-    return MailchimpError(title=type(exc).__name__, detail=str(exc))
+def _log_run(summary: RunSummary, operation: str):
+    for shop_id in summary.by_shop:
+        message = "%s run: %d items taken. %s." % (operation.replace("_", " ").capitalize(), summary.total, summary)
+        log_process(shop_id, operation, message, success=not summary.failed)

@@ -55,24 +55,27 @@ def _initialize(client, shop_settings) -> dict:
             detail="Audience %r does not exist in this Mailchimp account." % shop_settings.audience_id,
         ) from exc
     shop = shop_settings.shop
-    store_id = shop_settings.store_id or _reusable_store_id(client, shop_settings) or new_store_id(shop.pk)
+    store_id = _agreed_store_id(client, shop_settings)
     body = store_payload(shop, shop_settings.audience_id, store_id, settings.LANGUAGE_CODE, settings.TIME_ZONE)
-    existing = ecommerce.get_store(client, store_id)
+    existing = ecommerce.get_store(client, store_id)  # also finds a create that timed out but was applied
     if existing is None:
         try:
             ecommerce.create_store(client, body)
+            action = "created"
         except MailchimpError as exc:
-            if is_already_exists(exc) and "domain" in exc.detail:
+            if not is_already_exists(exc):
+                raise
+            if "domain" in exc.detail:
                 raise StoreConflictError(
                     status=400,
                     title="Store domain taken",
                     detail="%s Another store in this account uses the domain %r; change the shop's domain "
                     "or enter that store's id if it is this shop's." % (exc.detail, body.get("domain")),
                 ) from exc
-            raise
-        action = "created"
-        _forget_what_was_sent(shop_settings.shop_id)
-    elif existing.get("list_id") != shop_settings.audience_id:
+            existing = ecommerce.get_store(client, store_id)  # another worker created it just now
+            if existing is None:
+                raise
+    if existing is not None and existing.get("list_id") != shop_settings.audience_id:
         raise StoreConflictError(
             status=400,
             title="Store belongs to another audience",
@@ -80,16 +83,16 @@ def _initialize(client, shop_settings) -> dict:
             "%r, or clear the store id to create a new store." % (
                 store_id, existing.get("list_id"), shop_settings.audience_id, existing.get("list_id")),
         )
-    else:
+    if existing is not None:
         update = {k: v for k, v in body.items() if k not in ("id", "list_id")}
         ecommerce.update_store(client, store_id, update)
         action = "updated"
-    shop_settings.store_id = store_id
-    shop_settings.save(update_fields=["store_id", "modified_on"])
     ensure_category(client, shop_settings)  # looked up again: it may have been deleted in Mailchimp
     interests = ensure_interests(client, shop_settings)
     shop_settings.store_initialized_on = timezone.now()
-    shop_settings.save(update_fields=["store_initialized_on", "modified_on"])
+    type(shop_settings).objects.filter(pk=shop_settings.pk).update(store_initialized_on=shop_settings.store_initialized_on)
+    if action == "created":
+        _resend_to_new_store(shop_settings.shop_id)
     return {
         "store_id": store_id,
         "store_action": action,
@@ -99,14 +102,30 @@ def _initialize(client, shop_settings) -> dict:
     }
 
 
-def _forget_what_was_sent(shop_id):
-    """A new store holds nothing: payloads sent to an earlier store must be sent again."""
-    from shuup_mailchimp.enums import SyncKind
-    from shuup_mailchimp.models import MailchimpSyncItem
+def _agreed_store_id(client, shop_settings) -> str:
+    """The shop's store id, chosen once: saved with a conditional UPDATE *before* any create, so two
+    workers (or a retry after a create that timed out) agree on one store."""
+    if shop_settings.store_id:
+        return shop_settings.store_id
+    if shop_settings.pk is None:
+        shop_settings.save()
+    candidate = _reusable_store_id(client, shop_settings) or new_store_id(shop_settings.shop_id)
+    model = type(shop_settings)
+    model.objects.filter(pk=shop_settings.pk, store_id="").update(store_id=candidate)
+    shop_settings.store_id = model.objects.filter(pk=shop_settings.pk).values_list("store_id", flat=True)[0]
+    return shop_settings.store_id
 
-    items = MailchimpSyncItem.objects.filter(shop_id=shop_id)
-    items.filter(kind__in=[SyncKind.ORDER, SyncKind.PRODUCT]).update(fingerprint="", remote_id="", state={})
-    items.filter(kind=SyncKind.CONTACT).update(fingerprint="")  # their state describes the audience, kept
+
+def _resend_to_new_store(shop_id):
+    """A new store holds nothing: what was sent to an earlier store goes again, and everything the
+    shop already has is queued (groups, contacts, products, orders)."""
+    from shuup_mailchimp.enums import SyncKind
+    from shuup_mailchimp.sync import outbox
+    from shuup_mailchimp.sync.backfill import record_everything
+
+    outbox.forget_remote(shop_id, [SyncKind.ORDER, SyncKind.PRODUCT])
+    outbox.forget_fingerprints(shop_id, [SyncKind.CONTACT])  # their state describes the audience: kept
+    record_everything(shop_id)
 
 
 def _reusable_store_id(client, shop_settings):

@@ -92,16 +92,7 @@ def test_delete_permanent_then_add_is_forgotten(mc, emu, list_id):
     assert error_of(excinfo)["title"] == "Forgotten Email Not Subscribed"
 
 
-@pytest.mark.parametrize("status", ["unsubscribed", "cleaned"])
-def test_resubscribing_compliance_state_is_400_but_pending_is_allowed(mc, list_id, status):
-    _add(mc, list_id, "c@shop.test", status=status)
-    with pytest.raises(MailChimpError) as excinfo:
-        mc.lists.members.update(list_id, "c@shop.test", {"status": "subscribed"})
-    error = error_of(excinfo)
-    assert error["title"] == "Member In Compliance State"
-    assert "cannot be subscribed" in error["detail"]
-    assert mc.lists.members.get(list_id, "c@shop.test")["status"] == status
-    assert mc.lists.members.update(list_id, "c@shop.test", {"status": "pending"})["status"] == "pending"
+# Member In Compliance State (who unsubscribed matters, pending is allowed): test_consent_rules.py.
 
 
 @pytest.mark.parametrize("email", ["no-at-sign", "a@b", "x@example.com", "y@Example.org", "z@example.net",

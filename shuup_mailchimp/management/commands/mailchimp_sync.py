@@ -33,7 +33,7 @@ class Command(ShopCommand):
             return
         if options["all"]:
             counts = record_everything(shop_id)
-            self.stdout.write("Queued %(groups)d groups, %(contacts)d contacts, %(orders)d orders." % counts)
+            self.stdout.write("Queued %(groups)d contact groups, %(contacts)d contacts, %(products)d products, %(orders)d orders." % counts)
         if options["failed"]:
             self.stdout.write("Resending %d failed items." % outbox.requeue_failed(shop_id=shop_id))
         total = outbox.due_items(shop_id=shop_id).count()

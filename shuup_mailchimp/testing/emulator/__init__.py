@@ -13,6 +13,21 @@ pagination, fields), ``members``, ``lists``, ``segments``, ``stores`` (stores, c
 ``ecommerce`` (products, orders, carts), ``batches``, ``campaigns``, ``webhooks`` (outgoing),
 ``faults``, ``control`` (``/_emulator/`` routes), ``server``, ``responses_mock``, ``cli``.
 Where the emulator might differ from the real API the real API wins; guesses are marked "Guess".
+
+Consent: who unsubscribed a member matters, as on the real service (see ``members``). A member
+the person unsubscribed (unsubscribe link, form) or that was cleaned is in compliance state: an
+API ``status: subscribed`` gives 400 "Member In Compliance State", ``pending`` is accepted. A
+member the account unsubscribed through the API may be set back to ``subscribed`` through the
+API, and so may a ``pending`` one. To act as the person (or the mail system) in a test::
+
+    emu.unsubscribe_as_person(list_id, email, campaign_id="", reason="manual")  # footer link
+    emu.clean_member(list_id, email, reason="hard")         # bounce ("abuse": spam complaint)
+    emu.subscribe_as_person(list_id, email, merges=None)    # form sign-up / confirmation click
+
+Each queues the matching webhook (``unsubscribe`` source ``user``, ``cleaned``, ``subscribe``);
+out of process use ``POST /_emulator/members/{unsubscribe,clean,subscribe}`` (see ``control``).
+``snapshot()`` shows who unsubscribed a member as ``unsubscribed_by`` ("person", "admin", "api",
+"bounce"); API responses never include it.
 """
 from .faults import EmulatorDroppedConnection
 from .responses_mock import mock_mailchimp

@@ -45,7 +45,8 @@ def seed(emu: Any, list_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
         unsubscribes.append({"email_address": email, "reason": "N/A (Unsubscribed from Mailchimp)", "timestamp": now})
         member = lst["members"].get(subscriber_hash(email))
         if member is not None:
-            member.update({"status": "unsubscribed", "last_changed": now})
+            # Unsubscribed from the campaign's footer link: by the person (a compliance state).
+            member.update({"status": "unsubscribed", "last_changed": now, "unsubscribed_by": "person"})
     recipients = sum(1 for m in lst["members"].values() if m["status"] == "subscribed") + len(unsubscribes)
     campaign = {"id": campaign_id, "web_id": emu.next_int(), "type": "regular", "create_time": now,
                 "archive_url": f"http://eepurl.test/{campaign_id}", "status": "sent",

@@ -3,6 +3,17 @@
 - ``GET /_emulator/state``: ``snapshot()``
 - ``POST /_emulator/reset``
 - ``POST /_emulator/fire-webhook`` with JSON ``{list_id, type, email, source, data}``
+- The person's side of the audience (``MailchimpEmulator.unsubscribe_as_person`` and friends), each
+  answering ``{"deliveries": [...], "member": {...}}`` (the member as ``snapshot()`` shows it, with
+  ``unsubscribed_by``), 404 for an unknown list or member, 400 without ``list_id``/``email``:
+
+  - ``POST /_emulator/members/unsubscribe`` with JSON ``{list_id, email, campaign_id?, reason?}``:
+    the person clicked the unsubscribe link (a compliance state; webhook ``unsubscribe``, source
+    ``user``).
+  - ``POST /_emulator/members/clean`` with JSON ``{list_id, email, reason?, campaign_id?, source?}``:
+    the address bounced (``reason`` "hard", default) or reported abuse (webhook ``cleaned``).
+  - ``POST /_emulator/members/subscribe`` with JSON ``{list_id, email, merges?}``: the person signed
+    up on a form or confirmed a (re-)confirmation email (webhook ``subscribe``, source ``user``).
 - ``POST /_emulator/config`` with JSON ``{fault_rate, latency, seed, max_concurrent, bodiless_throttle_status}``
 - ``GET /_emulator/batches/<id>/results.tar.gz``: a finished batch's results archive
 """
@@ -11,25 +22,58 @@ import json
 import re
 from typing import Any, Dict, Tuple
 
-from .http import ApiError, problem_body
+from .http import ApiError, invalid_resource, problem_body, subscriber_hash
 
 
 def snapshot(emu: Any) -> Dict[str, Any]:
     """The whole state, with derived member stats and campaign reports; the caller holds the lock."""
     from .campaigns import render_campaign, render_report
     from .lists import render_list
-    from .members import render_member
     lists = {}
     for list_id, lst in emu.lists.items():
         data = copy.deepcopy(lst)
         data.update(render_list(emu, lst))
-        data["members"] = {key: render_member(emu, lst, member) for key, member in lst["members"].items()}
+        data["members"] = {key: snapshot_member(emu, lst, member) for key, member in lst["members"].items()}
         lists[list_id] = data
     campaigns = {}
     for campaign_id, campaign in emu.campaigns.items():
         campaigns[campaign_id] = dict(render_campaign(emu, campaign), report=render_report(emu, campaign))
     return {"lists": lists, "stores": copy.deepcopy(emu.stores), "batches": copy.deepcopy(emu.batches),
             "batch_webhooks": copy.deepcopy(emu.batch_webhooks), "campaigns": campaigns, "stats": dict(emu.stats)}
+
+
+def snapshot_member(emu: Any, lst: Dict[str, Any], member: Dict[str, Any]) -> Dict[str, Any]:
+    """The member as the API renders it plus, when set, the internal ``unsubscribed_by``."""
+    from .members import render_member
+    data = render_member(emu, lst, member)
+    if member.get("unsubscribed_by"):
+        data["unsubscribed_by"] = member["unsubscribed_by"]
+    return data
+
+
+PERSON_ACTIONS = {
+    # route suffix -> (emulator method, optional JSON keys passed on)
+    "unsubscribe": ("unsubscribe_as_person", ("campaign_id", "reason")),
+    "clean": ("clean_member", ("reason", "campaign_id", "source")),
+    "subscribe": ("subscribe_as_person", ("merges",)),
+}
+
+
+def _person_action(emu: Any, action: str, data: Dict[str, Any]) -> Dict[str, Any]:
+    method, optional = PERSON_ACTIONS[action]
+    missing = [name for name in ("list_id", "email") if not isinstance(data.get(name), str) or not data[name]]
+    if missing:
+        raise invalid_resource(errors=[{"field": name, "message": "This value should not be blank."}
+                                       for name in missing])
+    if "merges" in data and not isinstance(data["merges"], dict):
+        raise invalid_resource(errors=[{"field": "merges", "message": "Schema describes object"}])
+    list_id, email = data["list_id"], data["email"]
+    deliveries = getattr(emu, method)(list_id, email, **{name: data[name] for name in optional if name in data})
+    with emu._lock:
+        lst = emu.lists.get(list_id)
+        member = lst["members"].get(subscriber_hash(email)) if lst else None
+        rendered = snapshot_member(emu, lst, member) if member else None
+    return {"deliveries": deliveries, "member": rendered}
 
 
 def _json(body: bytes) -> Dict[str, Any]:
@@ -77,6 +121,9 @@ def handle(emu: Any, method: str, path: str, query: Dict[str, str], body: bytes)
             deliveries = emu.fire_webhook(data.get("list_id", ""), data.get("type", ""), data.get("email", ""),
                                           data.get("source", "user"), **(data.get("data") or {}))
             return emu._respond(200, {"deliveries": deliveries})
+        person = re.match(r"^/_emulator/members/(unsubscribe|clean|subscribe)$", path)
+        if person and method == "POST":
+            return emu._respond(200, _person_action(emu, person.group(1), _json(body)))
         if path == "/_emulator/config" and method == "POST":
             return emu._respond(200, _configure(emu, _json(body)))
         raise ApiError(404)

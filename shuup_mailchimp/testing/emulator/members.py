@@ -4,6 +4,21 @@ Members are keyed by md5 of the lowercased email; a raw email is also accepted i
 Stored members keep only what was written; ``render_member`` adds the derived parts (all of the
 list's interests defaulting to false, ``stats.ecommerce_data`` rolled up from the orders of the
 list's stores, ``tags_count``) so rollups can never go stale.
+
+Consent (who unsubscribed matters; /work/shared/docs/mailchimp-api.md, "Titles and details seen
+in the wild" and section 5 item 4). Each stored member that is (or was, before archiving)
+``unsubscribed`` keeps an internal ``unsubscribed_by`` ("person", "admin", "api" or "bounce"),
+never rendered in API responses but shown by ``snapshot()``. See :func:`in_compliance_state`:
+- ``cleaned``, or ``unsubscribed`` by the person (email footer link, hosted form; webhook source
+  ``user``) or by an admin in the Mailchimp UI, is a compliance state: ``status: subscribed``
+  gives 400 "Member In Compliance State"; ``pending`` is accepted (Mailchimp emails a
+  re-confirmation).
+- ``unsubscribed`` by the account through the API can be set back to ``subscribed`` through the
+  API (uk.co.vedaconsulting.mailchimp#374, spatie/laravel-newsletter#172).
+- ``pending`` -> ``subscribed`` through the API is accepted (how API users skip double opt-in).
+The emulator's person-side helpers (``MailchimpEmulator.unsubscribe_as_person``,
+``clean_member``, ``subscribe_as_person``, ``fire_webhook``) set or clear the marker like the
+real service would.
 """
 import copy
 from typing import Any, Dict, List, Optional, Tuple
@@ -15,7 +30,10 @@ from .http import (
 )
 
 SETTABLE_STATUSES = ("subscribed", "unsubscribed", "cleaned", "pending", "transactional")
-COMPLIANCE_STATUSES = ("unsubscribed", "cleaned")
+# Webhook source of a change -> who unsubscribed ("unsubscribed_by" of the stored member).
+UNSUBSCRIBED_BY_SOURCE = {"user": "person", "admin": "admin", "api": "api"}
+# Unsubscribes an API write can undo; everything else ("person", "admin", "bounce", unknown) cannot.
+API_REVERSIBLE_UNSUBSCRIBES = ("api",)
 OPTIONAL_FIELDS = ("language", "vip", "email_type", "ip_signup", "timestamp_signup", "ip_opt", "timestamp_opt",
                    "source")
 
@@ -53,10 +71,79 @@ def ecommerce_data(emu: Any, list_id: str, email: str) -> Dict[str, Any]:
     return {"total_revenue": round(total, 2), "number_of_orders": number, "currency_code": currency}
 
 
+def in_compliance_state(member: Dict[str, Any]) -> bool:
+    """Whether an API write of ``status: subscribed`` must give 400 "Member In Compliance State".
+
+    Rules (shared doc mailchimp-api.md, "Titles and details seen in the wild", and section 5 item 4;
+    where the emulator might differ from the real API, the real API wins):
+    - ``cleaned`` (bounce or abuse report) is a compliance state [obs, shared doc].
+    - ``unsubscribed`` by the person (footer link, form; webhook source ``user``) is one [obs].
+    - ``unsubscribed`` by an admin in the Mailchimp UI (webhook source ``admin``) is treated like
+      the person. Guess: the doc only contrasts the person with the API; an admin acting in the UI
+      usually records a withdrawal the person asked for, and refusing loses nothing.
+    - ``unsubscribed`` by the account through the API is not: the API may set it back to
+      ``subscribed`` (uk.co.vedaconsulting.mailchimp#374 "setting status subscribed on a
+      formerly-unsubscribed address does work"; spatie/laravel-newsletter#172 "if you unsubscribe
+      by this package ... it will resubscribe", but not after the email link).
+    - A member unsubscribed without a recorded ``unsubscribed_by`` (state built by hand) counts as
+      unsubscribed by the person, the stricter reading.
+    - ``archived`` keeps the compliance state it was archived in. Guess: the doc says only "PUT can
+      restore it"; restoring an archived person-unsubscribed or cleaned address as subscribed would
+      lift a withdrawal, so the emulator refuses it like the unarchived member.
+    - ``pending`` is never a compliance state: pending -> subscribed through the API is accepted
+      (that is how API users skip double opt-in) [obs, shared doc]. Guess: this also holds for a
+      member set pending from a compliance state (re-confirmation emailed); the doc gives no
+      exception, and being lax here shows up a sync that would confirm someone without their click.
+    """
+    status = member["status"]
+    if status == "archived":
+        status = member.get("previous_status")
+    if status == "cleaned":
+        return True
+    if status == "unsubscribed":
+        return member.get("unsubscribed_by") not in API_REVERSIBLE_UNSUBSCRIBES
+    return False
+
+
+def mark_unsubscribed(member: Dict[str, Any], by: str) -> None:
+    """Record who unsubscribed the member (status is set by the caller)."""
+    member["unsubscribed_by"] = by
+
+
+def clear_unsubscribed(member: Dict[str, Any]) -> None:
+    """Forget who unsubscribed the member (it left ``unsubscribed`` for another live status)."""
+    member.pop("unsubscribed_by", None)
+
+
+def effective_status(member: Dict[str, Any]) -> Optional[str]:
+    """The status, or for an archived member the status it was archived in."""
+    return member.get("previous_status") if member["status"] == "archived" else member["status"]
+
+
+def _track_unsubscriber(existing: Optional[Dict[str, Any]], member: Dict[str, Any], status: str,
+                        source: str) -> None:
+    """Keep ``unsubscribed_by`` in step with an API write (``member`` is the updated copy)."""
+    if status != "unsubscribed":
+        clear_unsubscribed(member)
+        return
+    old = effective_status(existing) if existing is not None else None
+    if old == "unsubscribed":
+        # Still unsubscribed: whoever did it stays on record (an API write cannot turn a person's
+        # unsubscribe into an API one and so make it reversible).
+        mark_unsubscribed(member, existing.get("unsubscribed_by") or "person")
+    elif old == "cleaned":
+        # Guess: an API write never lifts a compliance state (only pending, a re-confirmation, does),
+        # so a cleaned address unsubscribed through the API stays in compliance state.
+        mark_unsubscribed(member, "bounce")
+    else:
+        mark_unsubscribed(member, UNSUBSCRIBED_BY_SOURCE.get(source, "person"))
+
+
 def render_member(emu: Any, lst: Dict[str, Any], member: Dict[str, Any]) -> Dict[str, Any]:
-    """The member as the API returns it, with derived fields filled in."""
+    """The member as the API returns it, with derived fields filled in (internal fields removed)."""
     result = copy.deepcopy(member)
     result.pop("previous_status", None)
+    result.pop("unsubscribed_by", None)
     # Like the real API: every merge field of the list is present, "" when unset.
     result["merge_fields"] = {tag: member["merge_fields"].get(tag, "") for tag in lst["merge_fields"]}
     result["interests"] = {interest_id: bool(member["interests"].get(interest_id, False))
@@ -144,7 +231,8 @@ def save_member(emu: Any, ctx: Any, lst: Dict[str, Any], member_ref: Optional[st
             raise invalid_resource("The email address passed does not match the supplied subscriber hash")
     status = _resolve_status(mode, existing, body)
     old_status = existing["status"] if existing else None
-    if old_status in COMPLIANCE_STATUSES and status == "subscribed":
+    if existing is not None and status == "subscribed" and in_compliance_state(existing):
+        # Only cleaned and person/admin-unsubscribed members (see in_compliance_state for the sources).
         raise ApiError(400, "Member In Compliance State",
                        f"{existing['email_address']} is in a compliance state due to unsubscribe, bounce, "
                        "or compliance review and cannot be subscribed.")
@@ -169,6 +257,7 @@ def save_member(emu: Any, ctx: Any, lst: Dict[str, Any], member_ref: Optional[st
         interests.update(_validate_interests(lst, body["interests"]))
     profile_changed = existing is not None and (merges != member["merge_fields"] or interests != member["interests"])
     member.update({"merge_fields": merges, "interests": interests, "status": status, "last_changed": now_iso()})
+    _track_unsubscriber(existing, member, status, source)
     for name in OPTIONAL_FIELDS:
         if name in body:
             member[name] = body[name]

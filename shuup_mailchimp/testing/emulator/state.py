@@ -159,10 +159,46 @@ class MailchimpEmulator:
 
     def fire_webhook(self, list_id: str, event_type: str, email: str, source: str = "user",
                      **data: Any) -> List[Dict[str, Any]]:
-        """Apply a change made outside the API (e.g. an unsubscribe link) and POST it to the list's webhooks."""
+        """Apply a change made outside the API (e.g. an unsubscribe link) and POST it to the list's webhooks.
+
+        ``source`` is who made it: "user" (the person), "admin" (the Mailchimp UI) or "api"; an
+        ``unsubscribe`` records it as the member's ``unsubscribed_by`` ("person", "admin", "api"),
+        which decides whether the API may re-subscribe (see ``members.in_compliance_state``).
+        """
         with self._lock:
             outbox = webhooks.apply_external_event(self, list_id, event_type, email, source, data)
         return webhooks.deliver_all(self, outbox)
+
+    # --- the person's side (what happens in Mailchimp, not through the API) -------------------
+    # Each changes the member as Mailchimp would and POSTs the event to the list's webhooks that
+    # want it (like ``fire_webhook``); each returns the delivery records and raises ApiError(404)
+    # for an unknown list or member. Also on POST /_emulator/members/{unsubscribe,clean,subscribe}.
+
+    def unsubscribe_as_person(self, list_id: str, email: str, campaign_id: str = "",
+                              reason: str = "manual") -> List[Dict[str, Any]]:
+        """The person clicks the unsubscribe link of a campaign email (or unsubscribes on the hosted
+        preferences page): status ``unsubscribed``, ``unsubscribed_by`` "person", which is a
+        compliance state (an API ``status: subscribed`` then gives 400 "Member In Compliance State";
+        ``pending`` still works). Webhook: ``unsubscribe`` with source ``user``, ``data[action]``
+        "unsub", ``data[reason]`` (``manual``, or ``abuse`` for a spam complaint) and
+        ``data[campaign_id]``."""
+        return self.fire_webhook(list_id, "unsubscribe", email, source="user", action="unsub", reason=reason,
+                                 campaign_id=campaign_id)
+
+    def clean_member(self, list_id: str, email: str, reason: str = "hard", campaign_id: str = "",
+                     source: str = "user") -> List[Dict[str, Any]]:
+        """The address hard-bounces (``reason`` "hard") or its owner reports abuse ("abuse"): status
+        ``cleaned``, a compliance state. Webhook: ``cleaned`` with ``data[reason]`` and
+        ``data[campaign_id]``. Guess: the real source of a bounce-cleaning is not documented;
+        ``user`` (the default) reaches hooks registered for the person's changes."""
+        return self.fire_webhook(list_id, "cleaned", email, source=source, reason=reason, campaign_id=campaign_id)
+
+    def subscribe_as_person(self, list_id: str, email: str,
+                            merges: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+        """The person signs up on a hosted form, or clicks the link of a (re-)confirmation email:
+        status ``subscribed`` whatever it was (this lifts a compliance state; a new address is
+        created). Webhook: ``subscribe`` with source ``user``."""
+        return self.fire_webhook(list_id, "subscribe", email, source="user", merges=dict(merges or {}))
 
     def wait_for_webhooks(self, timeout: float = 15.0) -> None:
         """Wait for background deliveries started when ``async_webhooks`` is true."""

@@ -102,10 +102,17 @@ def queue_member_event(emu: Any, outbox: Outbox, lst: Dict[str, Any], member: Di
 
 def apply_external_event(emu: Any, list_id: str, event_type: str, email: str, source: str,
                          data: Dict[str, Any]) -> Outbox:
-    """Apply a change made outside the API (form, unsubscribe link, bounce) and queue its webhooks."""
+    """Apply a change made outside the API (form, unsubscribe link, bounce) and queue its webhooks.
+
+    ``source`` is the webhook source ("user": the person; "admin": the Mailchimp UI; "api"). An
+    ``unsubscribe`` records it as the member's ``unsubscribed_by`` ("person", "admin", "api");
+    ``subscribe`` and ``cleaned`` clear it. 404 if the list, or (except for subscribe) the member,
+    is unknown.
+    """
     lst = emu.lists.get(list_id)
     if lst is None:
         raise not_found()
+    from .members import UNSUBSCRIBED_BY_SOURCE, clear_unsubscribed, mark_unsubscribed
     outbox: Outbox = []
     member = lst["members"].get(subscriber_hash(email))
     if member is None and event_type != "subscribe":
@@ -118,15 +125,25 @@ def apply_external_event(emu: Any, list_id: str, event_type: str, email: str, so
             member["source"] = "Hosted Signup Form"
             lst["members"][member["id"]] = member
         member.update({"status": "subscribed", "last_changed": now, "timestamp_opt": now})
+        # The person (re-)subscribing through a form or confirming a re-confirmation email lifts
+        # any earlier unsubscribe, whoever made it.
+        clear_unsubscribed(member)
         member["merge_fields"].update(data.get("merges") or {})
         queue_member_event(emu, outbox, lst, member, "subscribe", source)
     elif event_type == "unsubscribe":
+        # Who unsubscribed decides whether the API may re-subscribe (see members.in_compliance_state);
+        # an "api"-source event never downgrades an unsubscribe the person (or an admin) made.
+        by = UNSUBSCRIBED_BY_SOURCE.get(source, "person")
+        if by == "api" and member["status"] == "unsubscribed" and member.get("unsubscribed_by") != "api":
+            by = member.get("unsubscribed_by") or "person"
         member.update({"status": "unsubscribed", "last_changed": now})
+        mark_unsubscribed(member, by)
         queue_member_event(emu, outbox, lst, member, "unsubscribe", source, {
             "action": data.get("action", "unsub"), "reason": data.get("reason", "manual"),
             "campaign_id": data.get("campaign_id", "")})
     elif event_type == "cleaned":
         member.update({"status": "cleaned", "last_changed": now})
+        clear_unsubscribed(member)  # cleaned is a compliance state by itself
         queue_event(emu, outbox, lst, "cleaned", source, cleaned_data(
             lst, member, data.get("reason", "hard"), data.get("campaign_id", "")))
     elif event_type == "profile":

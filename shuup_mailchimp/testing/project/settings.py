@@ -1,12 +1,13 @@
 """Settings of the development / demo project that ships with shuup_mailchimp.
 
-Works with no environment at all (SQLite under ``var/``, Celery in-process, Mailchimp
+Works with no environment at all (SQLite under ``var/``, no broker, Mailchimp
 at its real address). Optional environment variables:
 
 ``DATABASE_URL``
     ``postgres://user:password@host:port/name`` (or ``sqlite:///path``).
 ``CELERY_BROKER_URL``
-    e.g. ``redis://127.0.0.1:6379/0``. Without it every sync task runs in-process after commit.
+    e.g. ``redis://127.0.0.1:6379/0``. Without it sync work is sent by a background thread of the
+    web process after each response (``SHUUP_MAILCHIMP_DISPATCH``).
 ``SHUUP_MAILCHIMP_API_URL``
     Any Mailchimp-compatible server, e.g. the emulator: ``http://127.0.0.1:8765/3.0/``.
 ``SHUUP_MAILCHIMP_DEMO_DIR``
@@ -51,18 +52,16 @@ def database_from_url(url, default_sqlite_path):
 
 DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL"), os.path.join(VAR_DIR, "demo.sqlite3"))}
 
-# Celery: with no broker, shuup_mailchimp runs its tasks in-process after commit.
+# Celery: with no broker, shuup_mailchimp sends its work from a background thread of this process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_IGNORE_RESULT = True
 # Fail fast when the broker is down: the outbox keeps the work and the periodic task sends it later,
 # so a shop request must not wait for kombu's reconnect loop (6 s by default, measured).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
-CELERY_BEAT_SCHEDULE = {
-    # Picks up due and retried items, so work recorded while the broker was down still goes out.
-    "shuup-mailchimp-process-due": {"task": "shuup_mailchimp.process_due", "schedule": 60.0},
-    "shuup-mailchimp-cleanup-logs": {"task": "shuup_mailchimp.cleanup_logs", "schedule": 24 * 3600.0},
-}
+# Beat runs shuup_mailchimp.tasks.BEAT_SCHEDULE (merged in by celery.py, at SHUUP_MAILCHIMP_PROCESS_INTERVAL):
+# it picks up due and retried items, so work recorded while the broker was down still goes out.
+CELERY_BEAT_SCHEDULE = {}
 
 SHUUP_MAILCHIMP_API_URL = os.environ.get("SHUUP_MAILCHIMP_API_URL") or None
 # Worker processes share Mailchimp's 10 connections per key through the Redis broker.

@@ -1,0 +1,183 @@
+"""Contact rules from the dangerous side: consent, compliance states, names, addresses, interests.
+
+Each test pins one rule a plausible one-line bug would break, and asserts on what Mailchimp
+(the emulator) ends up holding, or on the outbox row when that is the visible outcome.
+"""
+import pytest
+from shuup.core.models import CompanyContact, MutableAddress, PersonContact
+from shuup.testing import factories
+
+from shuup_mailchimp.client import client_for, members
+from shuup_mailchimp.enums import SyncKind, SyncStatus
+from shuup_mailchimp.models import MailchimpSyncItem
+
+from .conftest import member_of
+
+
+def person(shop, email="dana.rules@mailbox.org", permission=True, **kw):
+    contact = PersonContact.objects.create(
+        first_name=kw.pop("first_name", "Dana"), last_name=kw.pop("last_name", "Rules"), email=email,
+        marketing_permission=permission, **kw
+    )
+    contact.add_to_shop(shop)
+    return contact
+
+
+def contact_item(contact):
+    return MailchimpSyncItem.objects.get(kind=SyncKind.CONTACT, object_id=contact.pk)
+
+
+def customer_of(emulator, shop_settings, contact):
+    return emulator.snapshot()["stores"][shop_settings.store_id]["customers"].get(str(contact.pk))
+
+
+def interests_of(emulator, audience_id):
+    """{interest id: name} of every interest in the audience."""
+    found = {}
+    for category in emulator.snapshot()["lists"][audience_id]["interest_categories"].values():
+        for interest_id, interest in category["interests"].items():
+            found[interest_id] = interest["name"]
+    return found
+
+
+def mark_cleaned(emulator, audience_id, email):
+    """The address hard-bounced in Mailchimp (status ``cleaned``, a compliance state)."""
+    clean = getattr(emulator, "clean_member", None)
+    if clean is not None:
+        clean(audience_id, email)
+    else:
+        emulator.fire_webhook(audience_id, "cleaned", email, source="user")
+    assert member_of(emulator, audience_id, email)["status"] == "cleaned"
+
+
+# --- consent -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_withdrawal_unsubscribes_even_when_transactional_contacts_are_not_sent(initialized, emulator):
+    # The "no transactional contacts" shortcut is for contacts that never gave permission;
+    # a contact who withdraws it must still be unsubscribed, or they keep receiving campaigns.
+    contact = person(initialized.shop)
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "subscribed"
+    initialized.send_transactional = False
+    initialized.save()
+    contact.marketing_permission = False
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "unsubscribed"
+    assert contact_item(contact).status == SyncStatus.SYNCED
+
+
+@pytest.mark.django_db
+def test_cleaned_member_stays_cleaned_after_an_edit(initialized, emulator):
+    contact = person(initialized.shop, email="bounced.rules@mailbox.org")
+    mark_cleaned(emulator, initialized.audience_id, contact.email)
+    contact.first_name = "Dane"  # an ordinary edit, permission unchanged
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "cleaned"
+    assert contact_item(contact).status == SyncStatus.SYNCED  # a final answer, not a failure
+
+
+@pytest.mark.django_db
+def test_permanently_deleted_member_is_final_not_failed(initialized, emulator):
+    contact = person(initialized.shop, email="forgotten.rules@mailbox.org")
+    client = client_for(initialized)
+    client.post("members.delete_permanent", members.member_path(initialized.audience_id, contact.email)
+                + "/actions/delete-permanent")
+    assert member_of(emulator, initialized.audience_id, contact.email) is None
+    contact.first_name = "Dina"
+    contact.save()
+    sync_item = contact_item(contact)
+    assert sync_item.status == SyncStatus.SYNCED, (sync_item.last_error_title, sync_item.last_error_detail)
+    assert "final" in sync_item.note
+    assert member_of(emulator, initialized.audience_id, contact.email) is None  # never re-imported
+
+
+# --- names and addresses -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_company_rename_reaches_fname(initialized, emulator):
+    company = CompanyContact.objects.create(name="Oldname Oy", email="office@oldname-oy.fi", marketing_permission=True)
+    company.add_to_shop(initialized.shop)
+    company.name = "Newname Oy"
+    company.save()
+    member = member_of(emulator, initialized.audience_id, "office@oldname-oy.fi")
+    assert member["merge_fields"]["FNAME"] == "Newname Oy"
+    assert customer_of(emulator, initialized, company)["company"] == "Newname Oy"
+
+
+@pytest.mark.django_db
+def test_new_default_billing_address_reaches_the_customer(initialized, emulator):
+    contact = person(initialized.shop, email="moving.rules@mailbox.org")
+    assert not customer_of(emulator, initialized, contact).get("address", {}).get("address1")
+    contact.default_billing_address = MutableAddress.objects.create(
+        name="Dana Rules", street="Mannerheimintie 1", city="Helsinki", postal_code="00100", country="FI")
+    contact.save()  # the only change: the address
+    address = customer_of(emulator, initialized, contact)["address"]
+    assert address["address1"] == "Mannerheimintie 1" and address["city"] == "Helsinki"
+    assert address["postal_code"] == "00100" and address["country_code"] == "FI"
+
+
+@pytest.mark.xfail(strict=True, reason="defect: no receiver for MutableAddress saves, so editing the contact's "
+                                       "default billing address in place never reaches the eCommerce customer")
+@pytest.mark.django_db
+def test_address_edited_in_place_reaches_the_customer(initialized, emulator):
+    address = MutableAddress.objects.create(
+        name="Dana Rules", street="Mannerheimintie 1", city="Helsinki", postal_code="00100", country="FI")
+    contact = person(initialized.shop, email="street.rules@mailbox.org", default_billing_address=address)
+    assert customer_of(emulator, initialized, contact)["address"]["address1"] == "Mannerheimintie 1"
+    address.street = "Aleksanterinkatu 52"
+    address.save()  # e.g. the customer edits the address in their address book
+    assert customer_of(emulator, initialized, contact)["address"]["address1"] == "Aleksanterinkatu 52"
+
+
+# --- interests and store initialization ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reinitializing_the_store_reuses_the_interests(initialized, emulator):
+    from shuup_mailchimp.sync.store import initialize_store
+
+    groups = [factories.create_random_contact_group(shop=initialized.shop) for _ in range(2)]
+    before = interests_of(emulator, initialized.audience_id)
+    assert {g.name for g in groups} <= set(before.values())
+    initialized.refresh_from_db()
+    summary = initialize_store(initialized)
+    assert interests_of(emulator, initialized.audience_id) == before  # same ids, nothing new
+    assert summary["interests"] == len(groups)
+
+
+@pytest.mark.django_db
+def test_reinitializing_after_a_reinstall_finds_the_interests_by_name(initialized, emulator):
+    # A reinstall loses the outbox (where the group -> interest ids live) but not Mailchimp's interests.
+    from shuup_mailchimp.sync.store import initialize_store
+
+    groups = [factories.create_random_contact_group(shop=initialized.shop) for _ in range(2)]
+    before = interests_of(emulator, initialized.audience_id)
+    MailchimpSyncItem.objects.filter(kind=SyncKind.INTEREST).delete()
+    initialized.refresh_from_db()
+    initialize_store(initialized)
+    assert interests_of(emulator, initialized.audience_id) == before
+    contact = person(initialized.shop, email="grouped.rules@mailbox.org")
+    groups[0].members.add(contact)
+    member = member_of(emulator, initialized.audience_id, contact.email)
+    chosen = {before[i] for i, on in member["interests"].items() if on}
+    assert chosen == {groups[0].name}
+
+
+@pytest.mark.django_db
+def test_interest_map_is_full_with_false_for_other_groups(initialized, emulator):
+    # A partial map (only the true ones) would leave a group the contact left switched on forever.
+    first = factories.create_random_contact_group(shop=initialized.shop)
+    second = factories.create_random_contact_group(shop=initialized.shop)
+    contact = person(initialized.shop, email="map.rules@mailbox.org")
+    first.members.add(contact)
+    names = interests_of(emulator, initialized.audience_id)
+    member = member_of(emulator, initialized.audience_id, contact.email)
+    by_name = {names[i]: on for i, on in member["interests"].items()}
+    assert by_name == {first.name: True, second.name: False}
+    first.members.remove(contact)
+    second.members.add(contact)
+    member = member_of(emulator, initialized.audience_id, contact.email)
+    by_name = {names[i]: on for i, on in member["interests"].items()}
+    assert by_name == {first.name: False, second.name: True}
