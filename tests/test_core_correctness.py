@@ -212,19 +212,17 @@ def test_email_change_to_an_address_that_is_already_a_member_unsubscribes_the_ol
 
 @pytest.mark.django_db
 def test_shops_sharing_an_audience_never_touch_each_others_interests(initialized, emulator):
+    from shuup.core.models import ContactGroup
+
     from shuup_mailchimp.sync.store import initialize_store
 
-    vip_one = factories.create_random_contact_group(shop=initialized.shop)
-    vip_one.name = "VIP"
-    vip_one.save()
+    vip_one = ContactGroup.objects.create(shop=initialized.shop, name="VIP")
     second = factories.get_shop(identifier="second", domain="second.example-shop.com", name="Second")
+    vip_two = ContactGroup.objects.create(shop=second, name="VIP")
     other = MailchimpShopSettings(shop=second, api_key=initialized.api_key, audience_id=initialized.audience_id,
                                   enabled=True)
     other.save()
-    initialize_store(other)
-    vip_two = factories.create_random_contact_group(shop=second)
-    vip_two.name = "VIP"
-    vip_two.save()
+    initialize_store(other)  # never adopts shop 1's "VIP" by its name
     one_id = item(SyncKind.INTEREST, vip_one.pk).remote_id
     two_id = item(SyncKind.INTEREST, vip_two.pk).remote_id
     assert one_id and two_id and one_id != two_id
@@ -299,6 +297,8 @@ def test_a_store_create_that_timed_out_but_was_applied_is_reused(shop_settings, 
     from shuup_mailchimp.exceptions import MailchimpConnectionError
     from shuup_mailchimp.sync.store import initialize_store
 
+    shop_settings.shop.domain = ""  # nothing to recognise the store by but its id
+    shop_settings.shop.save()
     real = ecommerce.create_store
 
     def applied_then_timed_out(client, body):
@@ -319,6 +319,8 @@ def test_a_store_create_that_timed_out_but_was_applied_is_reused(shop_settings, 
 def test_two_workers_initializing_one_shop_agree_on_one_store_id(shop_settings, emulator):
     from shuup_mailchimp.sync.store import initialize_store
 
+    shop_settings.shop.domain = ""  # nothing to recognise the store by but its id
+    shop_settings.shop.save()
     stale_copy = MailchimpShopSettings.objects.get(pk=shop_settings.pk)  # read before either saved an id
     initialize_store(shop_settings)
     initialize_store(stale_copy)
@@ -498,3 +500,41 @@ def test_every_process_writes_a_log_row(initialized, emulator):
     resend_failed_items(initialized.shop_id)
     operations = set(MailchimpLogEntry.objects.filter(method="").values_list("operation", flat=True))
     assert {"initialize_store", "sync_run", "resend"} <= operations
+
+
+@pytest.mark.django_db
+def test_status_command_and_overview_say_when_the_next_attempt_is(initialized, emulator, admin_user):
+    import io
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    emulator.fault_rate = 1.0
+    person(initialized.shop)
+    emulator.fault_rate = 0.0
+    out = io.StringIO()
+    call_command("mailchimp_status", "--shop", str(initialized.shop_id), "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["waiting"] == 1 and data["next_attempt_at"] and data["retrying"][0]["next_attempt_at"]
+    client = Client()
+    client.force_login(admin_user)
+    html = client.get("/sa/mailchimp/").content.decode()
+    assert 'id="mailchimp-waiting"' in html and "wait for their next attempt" in html
+
+
+@pytest.mark.django_db
+def test_mailchimp_sync_flushes_waiting_items_and_says_what_still_waits(initialized, emulator):
+    import io
+
+    from django.core.management import call_command
+
+    emulator.fault_rate = 1.0
+    first = person(initialized.shop, email="flush1@mailbox.org")
+    out = io.StringIO()
+    call_command("mailchimp_sync", "--shop", str(initialized.shop_id), "--no-progress", stdout=out, stderr=io.StringIO())
+    assert "1 retrying later" in out.getvalue() and "1 waiting for their next attempt" in out.getvalue()
+    emulator.fault_rate = 0.0
+    out = io.StringIO()
+    call_command("mailchimp_sync", "--shop", str(initialized.shop_id), "--no-progress", stdout=out, stderr=io.StringIO())
+    assert "1 synced" in out.getvalue() and "waiting" not in out.getvalue()
+    assert status_of(emulator, initialized, first.email) == "subscribed"

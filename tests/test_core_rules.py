@@ -181,3 +181,87 @@ def test_interest_map_is_full_with_false_for_other_groups(initialized, emulator)
     member = member_of(emulator, initialized.audience_id, contact.email)
     by_name = {names[i]: on for i, on in member["interests"].items()}
     assert by_name == {first.name: False, second.name: True}
+
+
+# --- consent on a first sync, and a member Mailchimp knows better than we do ---------------
+
+
+def _seed_pending_signup(shop_settings, email):
+    """A sign-up through a Mailchimp double opt-in form: pending until the person clicks."""
+    client = client_for(shop_settings)
+    members.upsert_member(client, shop_settings.audience_id, email, {"email_address": email, "status_if_new": "pending"})
+
+
+@pytest.mark.django_db
+def test_first_sync_never_confirms_a_pending_signup_for_the_person(initialized, emulator):
+    _seed_pending_signup(initialized, "doubleoptin.rules@mailbox.org")
+    contact = person(initialized.shop, email="doubleoptin.rules@mailbox.org")  # with permission
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "pending"
+
+
+@pytest.mark.django_db
+def test_permission_given_in_shuup_does_not_confirm_a_pending_signup(initialized, emulator):
+    _seed_pending_signup(initialized, "laterconsent.rules@mailbox.org")
+    contact = person(initialized.shop, email="laterconsent.rules@mailbox.org", permission=False)
+    contact.marketing_permission = True
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "pending"
+
+
+@pytest.mark.django_db
+def test_a_mailchimp_form_signup_is_not_undone_by_a_contact_without_permission(initialized, emulator):
+    emulator.fire_webhook(initialized.audience_id, "subscribe", "formsignup.rules@mailbox.org", source="user")
+    contact = person(initialized.shop, email="formsignup.rules@mailbox.org", permission=False)
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "subscribed"
+    contact.first_name = "Edited"
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "subscribed"
+
+
+@pytest.mark.django_db
+def test_withdrawal_while_a_reconfirmation_is_pending_unsubscribes(initialized, emulator):
+    contact = person(initialized.shop, email="pendingwithdraw.rules@mailbox.org")
+    emulator.fire_webhook(initialized.audience_id, "unsubscribe", contact.email, source="user")
+    contact.marketing_permission = False
+    contact.save()
+    contact.marketing_permission = True
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "pending"
+    contact.marketing_permission = False  # withdrawn before clicking: one click must not subscribe them
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "unsubscribed"
+
+
+@pytest.mark.django_db
+def test_a_cleaned_address_gets_no_reconfirmation_when_permission_is_given_again(initialized, emulator):
+    contact = person(initialized.shop, email="bouncing.rules@mailbox.org")
+    mark_cleaned(emulator, initialized.audience_id, contact.email)
+    contact.first_name = "Learn"  # the answer to this edit tells us the member is cleaned
+    contact.save()
+    contact.marketing_permission = False
+    contact.save()
+    contact.marketing_permission = True
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "cleaned"
+
+
+@pytest.mark.django_db
+def test_an_email_change_after_a_permanent_delete_syncs_the_new_address(initialized, emulator):
+    contact = person(initialized.shop, email="gone.rules@mailbox.org")
+    client_for(initialized).post("members.delete_permanent", members.member_path(initialized.audience_id, contact.email)
+                                 + "/actions/delete-permanent")
+    contact.first_name = "Gone"
+    contact.save()
+    assert "final" in contact_item(contact).note
+    contact.email = "back.rules@mailbox.org"
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, "back.rules@mailbox.org")["status"] == "subscribed"
+    assert member_of(emulator, initialized.audience_id, "gone.rules@mailbox.org") is None
+    assert contact_item(contact).status == SyncStatus.SYNCED
+
+
+@pytest.mark.django_db
+def test_a_contact_registered_in_the_shop_is_synced(initialized, emulator):
+    contact = PersonContact.objects.create(first_name="Reg", last_name="Istered", email="registered.rules@mailbox.org",
+                                           marketing_permission=True, registration_shop=initialized.shop)
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "subscribed"

@@ -110,3 +110,56 @@ def test_order_totals_and_lines_match_shuup(initialized, emulator, catalog):
         assert sent["quantity"] == int(line.quantity)
         assert sent["price"] == pytest.approx(float(line.taxful_price.value))
         assert sent["product_id"] == str(line.product_id)
+
+
+def forget_in_mailchimp(shop_settings, email):
+    from shuup_mailchimp.client import members
+
+    client_for(shop_settings).post("members.delete_permanent", members.member_path(shop_settings.audience_id, email)
+                                   + "/actions/delete-permanent")
+
+
+@pytest.mark.django_db
+def test_orders_of_a_permanently_deleted_customer_are_not_sent(initialized, emulator, catalog):
+    contact = customer(initialized.shop, email="forgotten.buyer@mailbox.org")
+    forget_in_mailchimp(initialized, contact.email)
+    contact.first_name = "Forgotten"
+    contact.save()  # the answer tells us the address was permanently deleted
+    order = place_order(initialized.shop, contact, catalog[:1])
+    assert remote_order(emulator, initialized, order) is None
+    assert "permanently deleted" in order_item(order).note
+
+
+@pytest.mark.django_db
+def test_orders_of_a_customer_who_unsubscribed_are_still_sent(initialized, emulator, catalog):
+    contact = customer(initialized.shop, email="unsubscribed.buyer@mailbox.org")
+    emulator.fire_webhook(initialized.audience_id, "unsubscribe", contact.email, source="user")
+    contact.first_name = "Unsubscribed"
+    contact.save()  # the answer tells us the person opted out in Mailchimp
+    order = place_order(initialized.shop, contact, catalog[:1])
+    assert remote_order(emulator, initialized, order) is not None
+
+
+@pytest.mark.django_db
+def test_partly_shipped_order_is_not_fulfilled(initialized, emulator, catalog):
+    order = place_order(initialized.shop, customer(initialized.shop), catalog[:2])
+    line = order.lines.filter(type=OrderLineType.PRODUCT).order_by("pk").first()
+    shipment = order.create_shipment({line.product: line.quantity}, supplier=line.supplier)
+    shipment.set_sent()
+    order.refresh_from_db()
+    assert order.shipping_status == ShippingStatus.PARTIALLY_SHIPPED
+    assert remote_order(emulator, initialized, order).get("fulfillment_status") != "shipped"
+
+
+@pytest.mark.django_db
+def test_line_quantities_and_prices_are_per_line(initialized, emulator, catalog):
+    import random
+
+    random.seed(20240611)  # the factory draws quantities 1-5: make sure some line has more than one
+    order = place_order(initialized.shop, customer(initialized.shop), catalog[:3])
+    product_lines = list(order.lines.filter(type=OrderLineType.PRODUCT))
+    assert any(line.quantity > 1 for line in product_lines)
+    by_id = {line["id"]: line for line in remote_order(emulator, initialized, order)["lines"]}
+    for line in product_lines:
+        assert by_id[str(line.pk)]["quantity"] == int(line.quantity)
+        assert by_id[str(line.pk)]["price"] == pytest.approx(float(line.taxful_price.value))

@@ -45,6 +45,40 @@ def test_a_synced_or_failed_item_is_not_claimed(shop):
     assert outbox.claim(fresh(failed)) is False
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["record", "touch", "touch_all"])
+def test_a_change_recorded_while_processing_leaves_the_item_owned(shop, how):
+    item = pending_item(shop)
+    assert outbox.claim(item)
+    if how == "record":
+        outbox.record([shop.pk], SyncKind.CONTACT, item.object_id)
+    elif how == "touch":
+        outbox.touch(shop.pk, SyncKind.CONTACT, item.object_id)
+    else:  # the contact-save hot path (plain SQL)
+        outbox.touch_all([shop.pk], SyncKind.CONTACT, item.object_id)
+    assert fresh(item).status == SyncStatus.PROCESSING
+    assert outbox.claim(fresh(item)) is False  # still ours: nobody else may send it meanwhile
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["record", "touch", "touch_all"])
+def test_a_new_change_gives_a_retrying_item_a_fresh_budget_and_makes_it_due(shop, settings, how):
+    settings.SHUUP_MAILCHIMP_MAX_ATTEMPTS = 5
+    item = pending_item(shop)
+    assert outbox.claim(item)
+    outbox.mark_error(item, MailchimpTransientError(status=503, title="Service Unavailable"), transient=True)
+    assert fresh(item).attempts == 1 and item.pk not in {i.pk for i in outbox.due_items()}
+    if how == "record":
+        outbox.record([shop.pk], SyncKind.CONTACT, item.object_id)
+    elif how == "touch":
+        outbox.touch(shop.pk, SyncKind.CONTACT, item.object_id)
+    else:
+        outbox.touch_all([shop.pk], SyncKind.CONTACT, item.object_id)
+    row = fresh(item)
+    assert row.status == SyncStatus.PENDING and row.attempts == 0
+    assert item.pk in {i.pk for i in outbox.due_items()}
+
+
 # --- finishing: versions, retries, giving up -----------------------------------------------
 
 
@@ -109,8 +143,14 @@ def test_retry_delay_doubles_and_is_capped(settings):
         def random():
             return 1.0
 
+    class Bottom:  # jitter at its minimum: never less than half the delay (no hot retry loop)
+        @staticmethod
+        def random():
+            return 0.0
+
     assert [outbox.retry_delay(n, Top) for n in (1, 2, 3, 4)] == [10, 20, 40, 80]
     assert outbox.retry_delay(30, Top) == 1000
+    assert [outbox.retry_delay(n, Bottom) for n in (1, 2, 3)] == [5, 10, 20]
     assert 5 <= outbox.retry_delay(1, random.Random(3)) <= 10
 
 
@@ -122,6 +162,26 @@ def test_resend_gives_a_failed_item_a_fresh_budget(shop):
     row = fresh(item)
     assert row.status == SyncStatus.PENDING and row.attempts == 0
     assert item.pk in {i.pk for i in outbox.due_items()}
+
+
+@pytest.mark.django_db
+def test_a_synced_item_no_longer_shows_its_last_error(initialized, emulator):
+    from shuup.core.models import PersonContact
+
+    from shuup_mailchimp.sync.processing import process_due
+
+    emulator.fault_rate = 1.0
+    contact = PersonContact.objects.create(first_name="Err", last_name="Gone", email="errgone.rules@mailbox.org",
+                                           marketing_permission=True)
+    contact.add_to_shop(initialized.shop)
+    item = MailchimpSyncItem.objects.get(kind=SyncKind.CONTACT, object_id=contact.pk)
+    assert item.status == SyncStatus.PENDING and item.last_error_title
+    emulator.fault_rate = 0.0
+    MailchimpSyncItem.objects.filter(pk=item.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    process_due()
+    row = fresh(item)
+    assert row.status == SyncStatus.SYNCED
+    assert (row.last_error_status, row.last_error_title, row.last_error_detail) == (None, "", "")
 
 
 # --- the admin overview is per shop --------------------------------------------------------

@@ -1,5 +1,6 @@
 """A few thousand shop changes against the emulator at fault rate 0.2 (429 / 500 / 503 / dropped
-connections on 20% of calls), in-process mode, retries made due at once to compress time.
+connections on 20% of calls), inline dispatch (synchronous after commit), retries made due at once
+to compress time.
 
 Checks at the end: every outbox item is synced or failed with a reason; for every synced item
 Mailchimp's state equals Shuup's. Then the failed items are resent (as a shop owner would) and
@@ -32,7 +33,7 @@ def main(fault_rate=0.2, seed=7):
     random.seed(seed)
     emulator, server = start_emulator(seed=seed)
     shop, shop_settings = enabled_shop(emulator)
-    settings.SHUUP_MAILCHIMP_RUN_IN_PROCESS = True
+    settings.SHUUP_MAILCHIMP_DISPATCH = "inline"
     settings.SHUUP_MAILCHIMP_RETRY_BASE_DELAY = 0.001
     settings.SHUUP_MAILCHIMP_RETRY_MAX_DELAY = 0.002
     settings.SHUUP_MAILCHIMP_MAX_ATTEMPTS = int(os.environ.get("MAX_ATTEMPTS", "6"))

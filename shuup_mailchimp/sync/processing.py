@@ -13,7 +13,6 @@ from shuup_mailchimp.models import MailchimpShopSettings, MailchimpSyncItem
 from shuup_mailchimp.sync import outbox
 from shuup_mailchimp.sync.execution import record_failure, run_claimed
 from shuup_mailchimp.sync.handlers import HANDLERS, KIND_ORDER
-from shuup_mailchimp.sync.outbox import status_counts  # noqa: F401 (read by the admin and commands)
 
 
 @dataclass

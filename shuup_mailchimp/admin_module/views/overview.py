@@ -7,7 +7,7 @@ from shuup.utils.django_compat import reverse
 
 from shuup_mailchimp.enums import SyncKind, SyncStatus
 from shuup_mailchimp.models import MailchimpShopSettings
-from shuup_mailchimp.sync.processing import status_counts
+from shuup_mailchimp.sync.outbox import status_counts, waiting
 
 
 def shop_settings_url(shop):
@@ -34,6 +34,7 @@ class MailchimpOverviewView(TemplateView):
         # Looking must not create a settings row; the shop's edit page does when saved.
         shop_settings = MailchimpShopSettings.objects.filter(shop=shop).first()
         rows = count_table(shop.pk)
+        waiting_count, next_attempt_at = waiting(shop.pk)
         context.update(
             title=_("Mailchimp"),
             shop=shop,
@@ -43,6 +44,8 @@ class MailchimpOverviewView(TemplateView):
             count_rows=rows,
             failed_total=sum(cells[list(SyncStatus).index(SyncStatus.FAILED)] for _kind, cells, _total in rows),
             toolbar=self.get_toolbar(shop),
+            waiting_count=waiting_count,
+            next_attempt_at=next_attempt_at,
         )
         return context
 

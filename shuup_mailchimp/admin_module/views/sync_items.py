@@ -31,6 +31,11 @@ class SyncItemListView(PicotableListView):
         return MailchimpSyncItem.objects.filter(shop=get_shop(self.request)).order_by("-modified_on", "-pk")
 
     def format_last_error(self, instance):
+        from shuup_mailchimp.enums import ErrorKind
+
+        kind = instance.last_error_kind
+        if instance.last_error and kind and kind != ErrorKind.MAILCHIMP:
+            return "[%s] %s" % (kind.label, instance.last_error)  # our side, not Mailchimp's answer
         return instance.last_error
 
     def get_object_url(self, instance):

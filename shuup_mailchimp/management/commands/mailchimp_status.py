@@ -4,7 +4,7 @@ import json
 from shuup_mailchimp.enums import SyncKind, SyncStatus
 from shuup_mailchimp.management.commands._base import ShopCommand
 from shuup_mailchimp.models import MailchimpSyncItem
-from shuup_mailchimp.sync.processing import status_counts
+from shuup_mailchimp.sync.outbox import status_counts, waiting
 
 
 class Command(ShopCommand):
@@ -21,6 +21,8 @@ class Command(ShopCommand):
         items = MailchimpSyncItem.objects.filter(shop_id=shop_id)
         oldest = items.filter(status=SyncStatus.PENDING).order_by("created_on").first()
         errors = items.filter(status=SyncStatus.FAILED).order_by("-modified_on")[:10]
+        waiting_count, next_attempt = waiting(shop_id)
+        retrying = items.filter(status=SyncStatus.PENDING, attempts__gt=0).order_by("next_attempt_at")[:10]
         data = {
             "shop": shop_id,
             "enabled": shop_settings.enabled,
@@ -31,6 +33,13 @@ class Command(ShopCommand):
                 "kind": oldest.kind.value, "object_id": oldest.object_id, "since": oldest.created_on.isoformat(),
                 "next_attempt_at": oldest.next_attempt_at and oldest.next_attempt_at.isoformat(),
             },
+            "waiting": waiting_count,
+            "next_attempt_at": next_attempt and next_attempt.isoformat(),
+            "retrying": [
+                {"kind": i.kind.value, "object_id": i.object_id, "attempts": i.attempts, "error": i.last_error,
+                 "next_attempt_at": i.next_attempt_at and i.next_attempt_at.isoformat()}
+                for i in retrying
+            ],
             "latest_errors": [
                 {"kind": i.kind.value, "object_id": i.object_id, "attempts": i.attempts, "error": i.last_error}
                 for i in errors
@@ -47,5 +56,11 @@ class Command(ShopCommand):
                 kind, row["pending"], row["processing"], row["synced"], row["failed"]))
         if oldest:
             self.stdout.write("Oldest pending: %s #%s since %s" % (oldest.kind.value, oldest.object_id, oldest.created_on))
+        if waiting_count:
+            self.stdout.write("Waiting for their next attempt: %d; the next attempt at %s "
+                              "(`mailchimp_sync --shop %s` sends them now)." % (waiting_count, next_attempt, shop_id))
+        for row in data["retrying"]:
+            self.stdout.write("Retrying: %(kind)s #%(object_id)s, attempt %(attempts)s failed (%(error)s); "
+                              "next attempt at %(next_attempt_at)s" % row)
         for error in data["latest_errors"]:
             self.stdout.write("Failed: %(kind)s #%(object_id)s after %(attempts)s attempts: %(error)s" % error)
