@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = ["save_overhead.py", "burst_writes.py"]
+SCRIPTS = ["save_overhead.py", "burst_writes.py", "consent_scenario.py"]
 if os.environ.get("RELIABILITY"):
     SCRIPTS.append(os.path.join("reliability", "faults_run.py"))
 

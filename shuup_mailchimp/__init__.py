@@ -1,7 +1,7 @@
 """shuup-mailchimp: keeps Shuup shops in step with Mailchimp.
 
-Data flows one way out: ``receivers -> sync.outbox -> tasks -> client -> Mailchimp``,
-and one way back: ``webhooks -> sync.inbound -> Shuup models``.
+Data flows out: ``receivers -> sync.outbox -> tasks / runner -> sync.processing -> client -> Mailchimp``.
+(Mailchimp -> Shuup, webhooks, is not built yet: ``urls.py`` has no view.)
 """
 from shuup.apps import AppConfig
 

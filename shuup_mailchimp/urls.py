@@ -1,3 +1,3 @@
-"""Public URLs of shuup_mailchimp (webhooks arrive here). Include under any prefix."""
+"""Public URLs of shuup_mailchimp. None yet: the webhook endpoint (Mailchimp -> Shuup) will live here."""
 app_name = "shuup_mailchimp"
 urlpatterns = []
