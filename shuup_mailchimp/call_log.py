@@ -44,3 +44,15 @@ def log_process(shop_id, operation, message, success=True, error=None, object_ki
         object_id=object_id,
         message=redact(message),
     )
+
+
+def log_configuration(shop_settings, source: str, changed=()) -> None:
+    """A row for a settings change: which fields changed and the resulting state (never the key)."""
+    fields = ", ".join(sorted(changed)) or "nothing"
+    log_process(
+        shop_settings.shop_id,
+        "configure",
+        "Settings saved from %s (changed: %s). Enabled=%s, audience=%s, key=%s, store=%s." % (
+            source, fields, shop_settings.enabled, shop_settings.audience_id or "-",
+            shop_settings.masked_api_key or "-", shop_settings.store_id or "-"),
+    )

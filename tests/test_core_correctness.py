@@ -491,6 +491,10 @@ def test_order_payload_loads_lines_with_their_products_in_one_query(initialized,
 
 @pytest.mark.django_db
 def test_every_process_writes_a_log_row(initialized, emulator):
+    import io
+
+    from django.core.management import call_command
+
     from shuup_mailchimp.admin_module.resend import resend_failed_items
 
     person(initialized.shop, email="someone@example.com")  # fails
@@ -498,8 +502,14 @@ def test_every_process_writes_a_log_row(initialized, emulator):
     outbox.record([initialized.shop_id], SyncKind.CONTACT, contact.pk)  # e.g. recorded while the broker was down
     process_due()
     resend_failed_items(initialized.shop_id)
-    operations = set(MailchimpLogEntry.objects.filter(method="").values_list("operation", flat=True))
-    assert {"initialize_store", "sync_run", "resend"} <= operations
+    call_command("mailchimp_configure", "--shop", str(initialized.shop_id), "--two-way", stdout=io.StringIO())
+    call_command("mailchimp_check", "--shop", str(initialized.shop_id), stdout=io.StringIO())
+    rows = MailchimpLogEntry.objects.filter(method="")
+    assert {"initialize_store", "sync_run", "resend", "configure", "check_connection"} <= set(
+        rows.values_list("operation", flat=True))
+    configure = rows.get(operation="configure")
+    assert "two_way" in configure.message and initialized.api_key not in configure.message
+    assert "1 item(s) of this shop taken" in rows.get(operation="sync_run").message
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@ from django.contrib import messages
 from shuup.admin.form_part import FormPart, TemplatedFormDef
 
 from shuup_mailchimp.admin_module.forms import MailchimpShopSettingsForm
+from shuup_mailchimp.call_log import log_configuration
 from shuup_mailchimp.models import MailchimpShopSettings
 
 
@@ -30,6 +31,7 @@ class MailchimpShopFormPart(FormPart):
         settings_form = form.forms.get(self.name)
         if settings_form is None or not settings_form.has_changed():
             return
-        settings_form.save()
+        saved = settings_form.save()
+        log_configuration(saved, "the admin", settings_form.changed_data)
         for warning in settings_form.warnings:
             messages.warning(self.request, warning)

@@ -132,6 +132,6 @@ def process_claimed_item(connections, item: MailchimpSyncItem):
 
 
 def _log_run(summary: RunSummary, operation: str):
-    for shop_id in summary.by_shop:
-        message = "%s run: %d items taken. %s." % (operation.replace("_", " ").capitalize(), summary.total, summary)
+    for shop_id, taken in summary.by_shop.items():
+        message = "Sync run: %d item(s) of this shop taken (%d in all): %s." % (taken, summary.total, summary)
         log_process(shop_id, operation, message, success=not summary.failed)

@@ -2,6 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from shuup_mailchimp.call_log import log_configuration
 from shuup_mailchimp.enums import ConflictPolicy
 from shuup_mailchimp.forms_validation import validate_api_key
 from shuup_mailchimp.management.commands._base import ShopCommand
@@ -58,6 +59,10 @@ class Command(ShopCommand):
         if connection_changed and shop_settings.is_configured and not options["no_check"]:
             self._check(shop_settings)
         shop_settings.save()
+        changed = [name for name in ("api_key", "audience", "store_id", "conflict") if options[name] is not None]
+        changed += [flag for flag in ("enable", "disable", "two_way", "no_two_way", "send_transactional",
+                                      "no_send_transactional") if options[flag]]
+        log_configuration(shop_settings, "mailchimp_configure", changed)
         self.stdout.write(
             "Shop %s: enabled=%s key=%s audience=%s store=%s two-way=%s conflict=%s transactional=%s"
             % (
