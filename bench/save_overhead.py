@@ -27,7 +27,7 @@ def main():
     setup_django()
     import redis
     from django.conf import settings
-    from django.db import transaction
+    from django.db import connection, transaction
     from shuup.core.models import PersonContact
 
     from shuup_mailchimp import runner
@@ -74,15 +74,14 @@ def main():
             mode = MODES[(n + k) % len(MODES)]
             times[mode] += block(mode, n)
 
-    # The background thread sent the work meanwhile (Mailchimp saw the last name), without a request waiting.
-    runner_runs = runner.get_runner().runs
+    runner_runs = runner.get_runner().runs  # it sent the work meanwhile, no request waiting on it
     runner.shutdown()
     item = MailchimpSyncItem.objects.get(object_id=contact.pk)
     median = {mode: statistics.median(values) * 1000 for mode, values in times.items()}
-    print("contact save, median of %d per mode: addon disabled %.3f ms, broker (%s) %.3f ms, "
+    print("contact save on %s, median of %d per mode: addon disabled %.3f ms, broker (%s) %.3f ms, "
           "no broker (background thread) %.3f ms" % (
-              len(times["disabled"]), median["disabled"], broker.split(":")[0], median["broker"],
-              median["background"]))
+              connection.vendor, len(times["disabled"]), median["disabled"], broker.split(":")[0],
+              median["broker"], median["background"]))
     print("background thread: %d runs during the bench; item %s" % (runner_runs, item.status.value))
     for mode, label in (("broker", "broker"), ("background", "no_broker")):
         print("RATIO save_enabled_%s/save_disabled = %.3f (target <= %.2f)" % (

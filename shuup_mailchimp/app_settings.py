@@ -38,6 +38,7 @@ class AppSettings:
     TIMEOUT = _Setting()
     MAX_ATTEMPTS = _Setting(int)
     CLAIM_LEASE = _Setting(float)
+    PUBLIC_URL = _Setting()
     RETRY_BASE_DELAY = _Setting(float)
     RETRY_MAX_DELAY = _Setting(float)
     MAX_CONCURRENT_REQUESTS = _Setting(int)

@@ -21,12 +21,14 @@ class SyncKind(Enum):
     INTEREST = "interest"  # ContactGroup -> interest in the "Contact Group" category
     ORDER = "order"  # Order -> eCommerce order (products ensured first)
     PRODUCT = "product"  # Product -> eCommerce product with its variants
+    ERASURE = "erasure"  # an anonymized (GDPR) Contact -> member deleted permanently, customers removed
 
     class Labels:
         CONTACT = _("contact")
         INTEREST = _("contact group")
         ORDER = _("order")
         PRODUCT = _("product")
+        ERASURE = _("erasure (GDPR)")
 
 
 class SyncStatus(Enum):
@@ -55,3 +57,20 @@ class ErrorKind(Enum):
         DATABASE = _("database")
         INTERNAL = _("internal error")
         CONFIGURATION = _("configuration")
+
+
+class WebhookStatus(Enum):
+    """What became of one received Mailchimp webhook."""
+
+    RECEIVED = "received"  # stored raw, waiting to be applied
+    APPLIED = "applied"  # changed Shuup's data
+    SKIPPED = "skipped"  # nothing to change: unknown address, a duplicate, or two-way sync off
+    INVALID = "invalid"  # malformed: nothing applied, the raw payload kept for inspection
+    FAILED = "failed"  # applying raised; see the error
+
+    class Labels:
+        RECEIVED = _("received")
+        APPLIED = _("applied")
+        SKIPPED = _("skipped")
+        INVALID = _("invalid")
+        FAILED = _("failed")

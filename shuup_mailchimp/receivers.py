@@ -154,6 +154,21 @@ def product_changed(sender, instance, raw=False, **kwargs):
     _schedule(keys)
 
 
+def contact_anonymized(sender, shop=None, contact=None, **kwargs):
+    """GDPR: Shuup anonymized the contact (after saving it with a random email): erase it in Mailchimp."""
+    if contact is None:
+        return
+    from shuup_mailchimp.models import MailchimpSyncItem
+    from shuup_mailchimp.sync.erasure import request_erasure
+
+    shops = MailchimpSyncItem.objects.filter(kind=SyncKind.CONTACT, object_id=contact.pk).values_list(
+        "shop_id", flat=True)
+    keys = []
+    for shop_id in set(shops):
+        keys += request_erasure(shop_id, contact.pk)
+    _schedule(keys)
+
+
 post_save.connect(settings_changed, sender=MailchimpShopSettings, dispatch_uid="shuup_mailchimp.settings_saved")
 post_delete.connect(settings_changed, sender=MailchimpShopSettings, dispatch_uid="shuup_mailchimp.settings_deleted")
 for model in (Contact, PersonContact, CompanyContact):
@@ -180,3 +195,10 @@ for signal, name in (
     (shipment_sent, "shipment_sent"),
 ):
     signal.connect(order_changed, dispatch_uid="shuup_mailchimp.order_%s" % name)
+
+try:
+    from shuup.gdpr.signals import anonymization_requested
+except ImportError:  # shuup.gdpr not installed
+    anonymization_requested = None
+if anonymization_requested is not None:
+    anonymization_requested.connect(contact_anonymized, dispatch_uid="shuup_mailchimp.contact_anonymized")

@@ -86,7 +86,7 @@ class BackgroundRunner:
     def shutdown(self, timeout=STOP_TIMEOUT):
         """Stop the thread between two items and wait up to ``timeout`` seconds. True once it stopped.
 
-        Later :func:`wake` calls start nothing (the process is exiting); :meth:`reopen` undoes that.
+        Later :func:`wake` calls start nothing: the process is exiting, and the outbox keeps the work.
         """
         with self._lock:
             self._closed = True
@@ -104,12 +104,6 @@ class BackgroundRunner:
             return False
         self._thread = None
         return True
-
-    def reopen(self):
-        """Allow :func:`wake` to start a thread again after :meth:`shutdown` (tests)."""
-        with self._lock:
-            self._closed = False
-            self._stop.clear()
 
     @property
     def running(self):

@@ -76,3 +76,8 @@ SHUUP_MAILCHIMP_TASK_COUNTDOWN = 2
 #: Seconds a process trusts its cached list of enabled shops (asked on every contact save).
 #: A settings change made in the same process is seen at once.
 SHUUP_MAILCHIMP_ACTIVE_SHOPS_TTL = 10
+
+#: The shop's public base URL (e.g. ``https://shop.example.com``), used to build the webhook URL
+#: registered on the audience. ``None``: ``https://<the shop's domain>``. Mailchimp must be able
+#: to reach it: loopback and private addresses are refused with an explanation.
+SHUUP_MAILCHIMP_PUBLIC_URL = None

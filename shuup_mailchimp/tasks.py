@@ -43,6 +43,13 @@ def process_due(shop_id=None):
     return str(run(shop_id=shop_id))
 
 
+@shared_task(name="shuup_mailchimp.process_webhook", ignore_result=True)
+def process_webhook(event_id):
+    from shuup_mailchimp.sync.inbound import process_received
+
+    return str(process_received())
+
+
 @shared_task(name="shuup_mailchimp.cleanup_logs", ignore_result=True)
 def cleanup_logs():
     from shuup_mailchimp.sync.maintenance import delete_old_log_entries
@@ -82,3 +89,19 @@ def schedule(keys):
         process_due.apply_async(countdown=window, retry=False)
     except Exception:
         logger.warning("Mailchimp work for %s stays queued for the periodic run", keys, exc_info=True)
+
+
+def schedule_webhook(event_id):
+    """Called after the webhook view's commit. Never raises: the stored event waits for the next run."""
+    try:
+        mode = app_settings.DISPATCH
+        if mode == DISPATCH_BACKGROUND:
+            runner.wake()
+        elif mode == DISPATCH_INLINE:
+            from shuup_mailchimp.sync.inbound import process_received
+
+            process_received()
+        else:
+            process_webhook.apply_async((event_id,), retry=False)
+    except Exception:
+        logger.warning("Mailchimp webhook %s stays stored for the periodic run", event_id, exc_info=True)

@@ -1,3 +1,14 @@
-"""Public URLs of shuup_mailchimp. None yet: the webhook endpoint (Mailchimp -> Shuup) will live here."""
+"""Public URLs of shuup_mailchimp: the per-shop webhook endpoint.
+
+Registered in Shuup's front through ``provides["front_urls"]``; a project without Shuup's front
+can include this module instead: ``url(r"^", include("shuup_mailchimp.urls"))``.
+"""
+from django.conf.urls import url
+
+from shuup_mailchimp.webhooks import MailchimpWebhookView
+
 app_name = "shuup_mailchimp"
-urlpatterns = []
+urlpatterns = [
+    url(r"^mailchimp/webhook/(?P<shop_id>\d+)/(?P<token>[A-Za-z0-9_\-]{8,128})/$", MailchimpWebhookView.as_view(),
+        name="mailchimp_webhook"),
+]

@@ -265,3 +265,53 @@ def test_a_contact_registered_in_the_shop_is_synced(initialized, emulator):
     contact = PersonContact.objects.create(first_name="Reg", last_name="Istered", email="registered.rules@mailbox.org",
                                            marketing_permission=True, registration_shop=initialized.shop)
     assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "subscribed"
+
+
+@pytest.mark.django_db
+def test_a_shop_never_adopts_the_interest_category_of_another_shop_on_its_audience(initialized, emulator):
+    # Two shops with the same name share an audience; shop 1 lost its category id (e.g. its store
+    # id was cleared) and looks for "Contact Group (<name>)": that one is shop 2's.
+    from shuup_mailchimp.models import MailchimpShopSettings
+    from shuup_mailchimp.sync.store import initialize_store
+
+    first = initialized.shop
+    first.name = first.public_name = "Twin Shop"
+    first.save()
+    second = factories.get_shop(identifier="twin", domain="twin.example-shop.com", name="Twin Shop",
+                                public_name="Twin Shop")
+    twin_group = factories.create_random_contact_group(shop=second)
+    twin = MailchimpShopSettings(shop=second, api_key=initialized.api_key, audience_id=initialized.audience_id,
+                                 enabled=True)
+    twin.save()
+    initialize_store(twin)
+    twin.refresh_from_db()
+    twin_interest = MailchimpSyncItem.objects.get(shop=second, kind=SyncKind.INTEREST, object_id=twin_group.pk)
+    MailchimpShopSettings.objects.filter(pk=initialized.pk).update(interest_category_id="")
+    initialized.refresh_from_db()
+    factories.create_random_contact_group(shop=first)
+    initialize_store(initialized)
+    initialized.refresh_from_db()
+    assert initialized.interest_category_id and initialized.interest_category_id != twin.interest_category_id
+    twin_category = emulator.snapshot()["lists"][initialized.audience_id]["interest_categories"][
+        twin.interest_category_id]
+    assert set(twin_category["interests"]) == {twin_interest.remote_id}  # nothing of shop 1 in there
+
+
+@pytest.mark.django_db
+def test_queued_work_of_a_shop_that_turned_mailchimp_off_is_not_sent(initialized, emulator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shuup_mailchimp.sync.processing import process_due
+
+    emulator.fault_rate = 1.0
+    contact = person(initialized.shop, email="switchedoff.rules@mailbox.org")
+    assert contact_item(contact).status == SyncStatus.PENDING  # waiting for a retry
+    emulator.fault_rate = 0.0
+    initialized.enabled = False  # the shop owner turns the integration off
+    initialized.save()
+    MailchimpSyncItem.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    process_due()
+    assert member_of(emulator, initialized.audience_id, contact.email) is None
+    assert contact_item(contact).status != SyncStatus.SYNCED

@@ -209,3 +209,33 @@ def test_inline_and_celery_dispatch_do_not_start_the_worker(settings, monkeypatc
     monkeypatch.setitem(tasks._last_kick, "at", -1e9)
     tasks.schedule([1])
     assert worker._thread is None and len(kicks) == 1
+
+
+@pytest.mark.parametrize("hook", ["should_stop", "progress"])
+def test_a_stop_is_asked_between_items(monkeypatch, caplog, hook):
+    """With process_due's ``should_stop`` hook, or (older signature) through its ``progress`` callback."""
+    worker, done = runner.BackgroundRunner(), []
+
+    def process(n):
+        if n == 2:
+            worker._stop.set()  # shutdown() is asked while the third item is in flight
+        done.append(n)
+
+    def with_should_stop(shop_id=None, kinds=None, limit=None, progress=None, should_stop=None):
+        for n in range(5):
+            if should_stop():
+                break
+            process(n)
+        return processing.RunSummary(synced=len(done))
+
+    def with_progress_only(shop_id=None, kinds=None, limit=None, progress=None):
+        for n in range(5):
+            process(n)
+            progress(n)
+        return processing.RunSummary(synced=len(done))
+
+    fake = with_should_stop if hook == "should_stop" else with_progress_only
+    monkeypatch.setattr(processing, "process_due", fake)
+    worker.drain()  # never raises
+    assert done == [0, 1, 2] and worker.runs == 1
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]

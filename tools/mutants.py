@@ -332,6 +332,12 @@ MUTANTS = [
          replace='return "already exists" in (error.title or "")',
          why="a lost create answer is not recognised: the order fails with 'already exists'"),
 
+    # --- redaction (client/base.py: every error is redacted once, where it is made) ------------
+    dict(id="redaction-error-not-redacted", file="shuup_mailchimp/client/base.py",
+         find="error = self._redacted(error_from_exception(exc))",
+         replace="error = error_from_exception(exc)",
+         why="an API key echoed by Mailchimp or a proxy lands in the sync item, the log and tracebacks"),
+
     # --- receivers: which signals record work ---------------------------------------------------
     dict(id="receivers-no-shipment-sent", file="shuup_mailchimp/receivers.py",
          find='    (shipment_sent, "shipment_sent"),\n',

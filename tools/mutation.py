@@ -15,9 +15,10 @@ How it works:
    (listed with the closest current lines, to make refreshing it quick) and is not counted.
 3. Baseline: the test selection runs once unmutated; tests failing there (someone's edit in
    flight) are deselected for every mutant, and named in the report.
-4. Mutants run in parallel (``--jobs``, default 2), each with ``pytest -x`` over its selection:
-   the test files most likely to kill it first (``PRIORITY`` in mutants.py), then the rest of
-   the sync suite. Exit status != 0 is a kill; a time-out counts as a kill and is flagged.
+4. Mutants run in parallel (``--jobs``, default 2), each with ``pytest -x`` in two runs: the
+   test files most likely to kill it (``PRIORITY`` in mutants.py), then, if it survived those,
+   the rest of the sync suite (every ``tests/test_*.py`` but ``EXCLUDED_TESTS``). A failing run
+   is a kill; a time-out counts as a kill and is flagged; a survivor passed the whole suite.
 
 Usage::
 
@@ -116,17 +117,22 @@ def stale_reason(mutant, snap: Path):
 
 
 def selection(mutant, priority, all_tests):
+    """(first, rest): the test files most likely to kill the mutant, then the rest of the sync suite.
+
+    Two pytest runs, because pytest-django reorders a run (database tests first, plain tests
+    last), so a plain test named first would otherwise run after every database test.
+    """
     first = list(mutant.get("tests", []))
     for prefix, files in priority:
         if mutant["file"].startswith(prefix):
             first += files
             break
     chosen, seen = [], set()
-    for name in first + all_tests:
+    for name in first:
         if name in all_tests and name not in seen:
             chosen.append(name)
             seen.add(name)
-    return chosen
+    return chosen, [name for name in all_tests if name not in seen]
 
 
 def sync_suite(snap: Path, excluded):
@@ -168,21 +174,27 @@ def baseline(python, copy: Path, tests, timeout):
     return extra, failing, seconds, output
 
 
-def run_mutant(python, copy: Path, mutant, tests, extra, timeout, original: str):
+def run_mutant(python, copy: Path, mutant, phases, extra, timeout, original: str):
     target = copy / mutant["file"]
     target.write_text(original.replace(mutant["find"], mutant["replace"], 1), encoding="utf-8")
+    total = 0.0
     try:
-        rc, output, seconds = run_pytest(python, copy, tests, extra, timeout)
+        for tests in phases:
+            if not tests:
+                continue
+            rc, output, seconds = run_pytest(python, copy, tests, extra, max(30, timeout - total))
+            total += seconds
+            if rc is None:
+                return "KILLED", "time-out after %ds" % timeout, total
+            if rc in (1, 2):  # failed tests, or the mutant broke collection (an import error)
+                killers = [m.group(2) for m in _SUMMARY.finditer(output)]
+                return "KILLED", (killers[0] if killers else "exit %d" % rc), total
+            if rc != 0:
+                last = output.strip().splitlines()[-1:] or [""]
+                return "ERROR", "pytest exit %d: %s" % (rc, last[0]), total
     finally:
         target.write_text(original, encoding="utf-8")
-    if rc is None:
-        return "KILLED", "time-out after %ds" % timeout, seconds
-    if rc == 0:
-        return "SURVIVED", "", seconds
-    if rc in (1, 2):  # failed tests, or the mutant broke collection (an import error)
-        killers = [m.group(2) for m in _SUMMARY.finditer(output)]
-        return "KILLED", (killers[0] if killers else "exit %d" % rc), seconds
-    return "ERROR", "pytest exit %d: %s" % (rc, output.strip().splitlines()[-1:] or ""), seconds
+    return "SURVIVED", "", total
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -243,7 +255,7 @@ def main(argv=None):
             copies.append(copy)
         check_imports_from_copy(args.python, copies[0])
 
-        union = selection({"file": ""}, [], all_tests)
+        union = all_tests
         extra, failing, base_seconds, _output = baseline(args.python, copies[0], union, timeout=1800)
         timeout = args.timeout or int(3 * base_seconds + 60)
         print("mutation: baseline %.0fs over %d test files; per-mutant time-out %ds; %d job(s)" % (
@@ -264,8 +276,8 @@ def main(argv=None):
             index, mutant = index_mutant
             copy = free.get()
             try:
-                tests = selection(mutant, module.PRIORITY, all_tests)
-                verdict, detail, seconds = run_mutant(args.python, copy, mutant, tests, extra, timeout,
+                phases = selection(mutant, module.PRIORITY, all_tests)
+                verdict, detail, seconds = run_mutant(args.python, copy, mutant, phases, extra, timeout,
                                                       originals[mutant["file"]])
             finally:
                 free.put(copy)

@@ -28,6 +28,10 @@ def upsert_customer(client: MailchimpClient, store_id: str, body: dict) -> dict:
     return client.put("customers.upsert", store_path(store_id, "customers", body["id"]), body)
 
 
+def delete_customer(client: MailchimpClient, store_id: str, customer_id: str) -> None:
+    client.delete("customers.delete", store_path(store_id, "customers", customer_id))
+
+
 def upsert_product(client: MailchimpClient, store_id: str, body: dict) -> dict:
     # Mailchimp has PUT for products; mailchimp3's helpers lack it (mc-woocommerce uses PUT too).
     return client.put("products.upsert", store_path(store_id, "products", body["id"]), body)

@@ -30,3 +30,14 @@ def upsert_member(client: MailchimpClient, audience_id: str, email: str, body: d
 
 def update_member(client: MailchimpClient, audience_id: str, email: str, body: dict) -> dict:
     return client.patch("members.update", member_path(audience_id, email), body)
+
+
+def delete_permanent(client: MailchimpClient, audience_id: str, email: str) -> None:
+    """GDPR erasure: Mailchimp deletes the member and refuses to re-import the address."""
+    client.post("members.delete_permanent", member_path(audience_id, email) + "/actions/delete-permanent")
+
+
+def list_members(client: MailchimpClient, audience_id: str, offset: int, count: int,
+                 fields: str = "members.email_address,members.status,members.merge_fields,members.interests,"
+                               "total_items") -> dict:
+    return client.get("members.all", "lists/%s/members" % audience_id, offset=offset, count=count, fields=fields)

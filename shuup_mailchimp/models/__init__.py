@@ -1,5 +1,6 @@
 from .logs import MailchimpLogEntry
 from .shop_settings import MailchimpShopSettings
 from .sync_items import MailchimpSyncItem
+from .webhook_events import MailchimpWebhookEvent
 
-__all__ = ["MailchimpLogEntry", "MailchimpShopSettings", "MailchimpSyncItem"]
+__all__ = ["MailchimpLogEntry", "MailchimpShopSettings", "MailchimpSyncItem", "MailchimpWebhookEvent"]

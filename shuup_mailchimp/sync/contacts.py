@@ -12,6 +12,7 @@ The member's ``status`` is decided by :mod:`shuup_mailchimp.sync.consent` alone.
 The fingerprint covers the *wanted* state (permission, profile, interests, customer), not the
 command: an unchanged save after a withdrawal sends nothing.
 """
+from django.utils import timezone
 from shuup.core.models import Contact
 
 from shuup_mailchimp.client import ecommerce, members
@@ -28,6 +29,13 @@ from shuup_mailchimp.sync.outbox import Outcome
 from shuup_mailchimp.sync.payloads import customer_payload, fingerprint, member_payload
 
 FORGOTTEN = "Forgotten Email Not Subscribed"
+
+
+def erasure_requested(shop_id, contact_id) -> bool:
+    """Shuup anonymized the contact: nothing of theirs is sent any more (see sync/erasure.py)."""
+    from shuup_mailchimp.enums import SyncKind
+
+    return MailchimpSyncItem.objects.filter(shop_id=shop_id, kind=SyncKind.ERASURE, object_id=contact_id).exists()
 
 
 def customer_id_for(contact_id, state) -> str:
@@ -48,8 +56,12 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
         return Outcome(skipped=True, note="no marketing permission; transactional contacts are not sent")
     old_email = state.get("email")
     moving = bool(old_email) and old_email.lower() != email.lower()
+    if state.get("erased") or erasure_requested(shop_settings.shop_id, contact.pk):
+        return Outcome(skipped=True, note="anonymized in Shuup (GDPR): erased from Mailchimp, never sent again")
     if state.get("forgotten") and not moving:
         return Outcome(skipped=True, note="permanently deleted in Mailchimp (%s); not sent again" % FORGOTTEN)
+    if state.get("undeliverable") and not moving:
+        return Outcome(skipped=True, note="address cleaned in Mailchimp (undeliverable); not sent again")
     if moving:
         # Mailchimp never changes a customer's email: continue under a new customer id.
         state["email_changes"] = int(state.get("email_changes", 0)) + 1
@@ -76,12 +88,16 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
         if permission and result.get("status") in consent.OPTED_OUT and not decision.note:
             decision = consent.Decision(None, decision.status_if_new,
                                         "%s in Mailchimp: not re-subscribed" % result.get("status"))
+        if decision.status:
+            state.update(consent_source="shop", consent_changed_on=timezone.now().isoformat())
         state.update(
             member_status=result.get("status"),
             opted_out=refused or _opted_out(state, result.get("status"), decision.status),
             permission=permission,
             email=email,
             forgotten=False,
+            undeliverable=result.get("status") == consent.CLEANED,
+            merge_fields=member["merge_fields"],
         )
         # Remember what the member now is before the next call: if that one fails, the retry must
         # decide from Mailchimp's real state (found by the fault-rate reliability run).
@@ -154,7 +170,7 @@ def _move_member(client, audience_id, item, state, old_email, new_email) -> dict
         _retire(client, audience_id, old_email)
         state.update(member_status=None, opted_out=False)  # the new address's member is a stranger to us
     state["email"] = new_email
-    state["forgotten"] = False
+    state["forgotten"] = state["undeliverable"] = False
     outbox.save_state(item, state)
     return state
 

@@ -10,7 +10,7 @@ from shuup_mailchimp.client import ecommerce
 from shuup_mailchimp.client.errors import is_already_exists
 from shuup_mailchimp.enums import SyncKind
 from shuup_mailchimp.exceptions import MailchimpError, MailchimpNotFoundError
-from shuup_mailchimp.sync.contacts import customer_id_for, sync_contact
+from shuup_mailchimp.sync.contacts import customer_id_for, erasure_requested, sync_contact
 from shuup_mailchimp.sync.outbox import Outcome
 from shuup_mailchimp.sync.payloads import (
     customer_payload,
@@ -102,6 +102,8 @@ def _order_customer(client, shop_settings, order):
     state = bring_up_to_date(client, shop_settings, SyncKind.CONTACT, contact.pk, sync_contact).state or {}
     if state.get("forgotten"):
         return None, "customer was permanently deleted in Mailchimp; their orders are not sent"
+    if state.get("erased") or erasure_requested(shop_settings.shop_id, contact.pk):
+        return None, "customer anonymized in Shuup (GDPR); their orders are not sent"
     body = customer_payload(contact, email=email)
     body["id"] = customer_id_for(contact.pk, state)
     return body, None

@@ -10,7 +10,7 @@ from shuup_mailchimp.app_settings import app_settings
 from shuup_mailchimp.call_log import log_process
 from shuup_mailchimp.client import client_for
 from shuup_mailchimp.models import MailchimpShopSettings, MailchimpSyncItem
-from shuup_mailchimp.sync import outbox
+from shuup_mailchimp.sync import inbound, outbox
 from shuup_mailchimp.sync.execution import record_failure, run_claimed
 from shuup_mailchimp.sync.handlers import HANDLERS, KIND_ORDER
 
@@ -27,6 +27,7 @@ class RunSummary:
     waiting: int = 0
     next_attempt_at: Optional[object] = None
     by_shop: Counter = field(default_factory=Counter)
+    webhooks: Dict[str, int] = field(default_factory=dict)  # received webhooks applied, by outcome
 
     @property
     def total(self):
@@ -40,6 +41,8 @@ class RunSummary:
     def __str__(self):
         text = "%d synced, %d unchanged, %d retrying later, %d failed" % (
             self.synced, self.skipped, self.retrying, self.failed)
+        if self.webhooks:
+            text += "; webhooks: %s" % ", ".join("%d %s" % (n, k) for k, n in sorted(self.webhooks.items()))
         if self.waiting:
             text += "; %d waiting for their next attempt (the first at %s)" % (
                 self.waiting, self.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S %Z"))
@@ -73,6 +76,7 @@ def process_due(shop_id=None, kinds=None, limit=None, progress: Optional[Callabl
     leaving the rest pending. Each shop that had work gets a log row with the counts.
     """
     summary = RunSummary()
+    summary.webhooks = inbound.process_received(shop_id)  # Mailchimp's news first: it may change consent
     connections = _Connections()
     seen = set()
     while limit is None or summary.total < limit:

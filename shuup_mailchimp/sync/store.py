@@ -40,7 +40,8 @@ def initialize_store(shop_settings, client=None) -> dict:
     log_process(
         shop_settings.shop_id,
         "initialize_store",
-        "Store %(store_id)s %(store_action)s on audience %(audience_id)s; %(interests)d interests." % summary,
+        "Store %(store_id)s %(store_action)s on audience %(audience_id)s; %(interests)d interests; %(webhook)s."
+        % summary,
     )
     return summary
 
@@ -99,7 +100,21 @@ def _initialize(client, shop_settings) -> dict:
         "audience_id": shop_settings.audience_id,
         "category_id": shop_settings.interest_category_id,
         "interests": len(interests),
+        "webhook": _register_webhook(client, shop_settings),
     }
+
+
+def _register_webhook(client, shop_settings) -> str:
+    """Register the audience webhook when Mailchimp can reach the shop; say why not otherwise."""
+    from shuup_mailchimp.sync import webhook_setup
+
+    try:
+        report = webhook_setup.register(client, shop_settings)
+    except webhook_setup.WebhookURLError as exc:
+        return "webhook not registered: %s" % exc
+    except MailchimpError as exc:
+        return "webhook not registered: %s" % exc.describe()
+    return "webhook registered at %s" % report.url
 
 
 def _agreed_store_id(client, shop_settings) -> str:

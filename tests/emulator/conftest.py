@@ -25,6 +25,18 @@ def error_of(excinfo: Any) -> Dict[str, Any]:
     return excinfo.value.args[0]
 
 
+def wait_finished(client: MailChimp, batch_id: str, timeout: float = 10.0) -> Dict[str, Any]:
+    """Poll a batch (``GET /batches/{id}``) until Mailchimp says it is finished; return it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        batch = client.batches.get(batch_id)
+        if batch["status"] == "finished" or time.monotonic() > deadline:
+            return batch
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def emu() -> Iterator[MailchimpEmulator]:
     with mock_mailchimp(BASE) as emulator:

@@ -8,7 +8,7 @@ import requests
 from mailchimp3.helpers import get_subscriber_hash
 from mailchimp3.mailchimpclient import MailChimpError
 
-from .conftest import error_of
+from .conftest import error_of, wait_finished
 
 
 def read_results(url):
@@ -38,11 +38,14 @@ def _operations(list_id):
 
 
 def test_batch_runs_every_operation_against_the_same_state(mc, emu, list_id):
+    emu.batch_processing = "manual"
     created = mc.batches.create({"operations": _operations(list_id)})
     assert created["status"] == "pending" and created["total_operations"] == 4 and created["completed_at"] == ""
     # The write is not applied until the batch runs.
     assert emu.snapshot()["lists"][list_id]["members"] == {}
+    assert mc.batches.get(created["id"])["status"] == "pending"
     writes_before = emu.stats["writes"]
+    assert emu.process_batches() == 1
     finished = mc.batches.get(created["id"])
     assert finished["status"] == "finished"
     assert (finished["finished_operations"], finished["errored_operations"]) == (4, 1)
@@ -88,7 +91,8 @@ def test_batch_webhooks_validate_limit_and_notify(mc, emu, list_id):
     assert hook["enabled"] is True
     assert calls[0][0] == "GET" and calls[0][3]["User-Agent"] == "MailChimp.com WebHook Validator"
     batch = mc.batches.create({"operations": _operations(list_id)[:1]})
-    mc.batches.get(batch["id"])
+    wait_finished(mc, batch["id"])
+    emu.wait_for_batches()
     method, url, data, headers = calls[-1]
     assert (method, url) == ("POST", "https://shop.test/batch-hook")
     assert data["type"] == "batch_operation_completed"
@@ -111,3 +115,72 @@ def test_batch_webhook_validation_failure_is_400(mc, emu):
         mc.batch_webhooks.create({"url": "https://shop.test/missing"})
     assert error_of(excinfo)["status"] == 400
     assert emu.batch_webhooks == {}
+
+
+def test_batches_run_in_the_background_pending_started_finished(mc, emu, list_id):
+    emu.batch_start_delay = 0.2
+    emu.batch_operation_time = 0.001
+    operations = [
+        {"method": "PUT", "path": f"/lists/{list_id}/members/{get_subscriber_hash('p%d@shop.test' % n)}",
+         "operation_id": "m%d" % n, "body": json.dumps({"email_address": "p%d@shop.test" % n,
+                                                        "status_if_new": "subscribed"})}
+        for n in range(600)
+    ]
+    created = mc.batches.create({"operations": operations})
+    assert created["status"] == "pending"
+    seen = {created["status"]}
+    finished_counts = []
+    while True:
+        batch = mc.batches.get(created["id"])
+        seen.add(batch["status"])
+        finished_counts.append(batch["finished_operations"])
+        if batch["status"] == "finished":
+            break
+    assert {"pending", "started", "finished"} <= seen
+    assert finished_counts == sorted(finished_counts) and finished_counts[-1] == 600
+    assert any(0 < n < 600 for n in finished_counts)  # progress is visible while it runs
+    assert len(read_results(batch["response_body_url"])) == 600
+
+
+def test_operation_failures_do_not_fail_the_batch(mc, emu, list_id):
+    batch = wait_finished(mc, mc.batches.create({"operations": _operations(list_id)})["id"])
+    assert batch["status"] == "finished" and batch["errored_operations"] == 1
+    by_id = {r["operation_id"]: r for r in read_results(batch["response_body_url"])}
+    problem = json.loads(by_id["member_dup"]["response"])
+    assert by_id["member_dup"]["status_code"] == 400 and problem["status"] == 400 and problem["detail"]
+
+
+def test_archives_expire(mc, emu, list_id):
+    emu.batch_archive_ttl = 60
+    batch = wait_finished(mc, mc.batches.create({"operations": _operations(list_id)})["id"])
+    assert requests.get(batch["response_body_url"]).status_code == 200
+    emu.expire_batch_archives()
+    expired = requests.get(batch["response_body_url"])
+    assert expired.status_code == 403 and b"Request has expired" in expired.content
+    emu.batch_archive_ttl = 0  # a lifetime of zero: dead as soon as it is written
+    batch = wait_finished(mc, mc.batches.create({"operations": _operations(list_id)[:1]})["id"])
+    assert requests.get(batch["response_body_url"]).status_code == 403
+
+
+def test_deleted_batch_stops_and_has_no_results(mc, emu, list_id):
+    emu.batch_processing = "manual"
+    batch = mc.batches.create({"operations": _operations(list_id)})
+    mc.batches.delete(batch["id"])
+    assert emu.process_batches() == 0
+    assert emu.snapshot()["lists"][list_id]["members"] == {}
+    assert requests.get(f"{emu.public_url}/_emulator/batches/{batch['id']}/results.tar.gz").status_code == 404
+
+
+def test_on_read_mode_runs_a_batch_when_it_is_read(mc, emu, list_id):
+    emu.batch_processing = "on_read"
+    batch = mc.batches.create({"operations": _operations(list_id)})
+    assert mc.batches.get(batch["id"])["status"] == "finished"
+
+
+def test_batch_options_through_the_control_api(emu):
+    answer = requests.post(f"{emu.public_url}/_emulator/config", json={
+        "batch_processing": "manual", "batch_start_delay": 0.5, "batch_operation_time": 0.01,
+        "batch_archive_ttl": 30}).json()
+    assert (answer["batch_processing"], answer["batch_start_delay"], answer["batch_archive_ttl"]) == ("manual", 0.5, 30)
+    assert emu.batch_operation_time == 0.01
+    assert requests.post(f"{emu.public_url}/_emulator/config", json={"batch_processing": "never"}).status_code == 400

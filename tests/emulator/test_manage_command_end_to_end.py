@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from .conftest import make_client
+from .conftest import make_client, wait_finished
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -66,7 +66,7 @@ def test_mailchimp3_does_everything_against_manage_py_emulator(served_by_manage_
         {"method": "POST", "path": "ecommerce/stores/e2e-store/products", "operation_id": "dup",
          "body": json.dumps({"id": "p1", "title": "Mug", "variants": [{"id": "p1", "title": "Mug"}]})},
     ]})
-    done = mc.batches.get(batch["id"])
+    done = wait_finished(mc, batch["id"])
     assert done["status"] == "finished" and done["total_operations"] == 3 and done["errored_operations"] == 1
     archive = requests.get(done["response_body_url"], timeout=10)  # no API auth, as on Mailchimp
     results = []

@@ -9,7 +9,7 @@ from mailchimp3.mailchimpclient import MailChimpError
 
 from shuup_mailchimp.testing import EmulatorServer, MailchimpEmulator
 
-from .conftest import KEY, make_client
+from .conftest import KEY, make_client, wait_finished
 from .test_batches import _operations, read_results
 
 pytestmark = pytest.mark.emulator_server
@@ -29,7 +29,7 @@ def test_batch_run_and_archive_download(server):
     list_id = emu.create_list()["id"]
     client = make_client(server.url)
     batch = client.batches.create({"operations": _operations(list_id)})
-    finished = client.batches.get(batch["id"])
+    finished = wait_finished(client, batch["id"])
     assert finished["status"] == "finished" and finished["errored_operations"] == 1
     assert finished["response_body_url"].startswith(server.url + "/_emulator/batches/")
     results = read_results(finished["response_body_url"])  # no auth

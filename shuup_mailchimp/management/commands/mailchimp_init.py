@@ -18,5 +18,6 @@ class Command(ShopCommand):
             raise CommandError("Initialize store failed: %s" % (describe() if describe else exc))
         self.stdout.write(
             "Store %(store_id)s %(store_action)s on audience %(audience_id)s; "
-            "category %(category_id)s with %(interests)d interests." % summary
+            "category %(category_id)s with %(interests)d contact group interests." % summary
         )
+        self.stdout.write(summary["webhook"].capitalize() + ".")

@@ -1,10 +1,13 @@
 """Counts per kind and status, the oldest pending item and the latest errors of a shop."""
 import json
 
+from django.db.models import Count
+
 from shuup_mailchimp.enums import SyncKind, SyncStatus
 from shuup_mailchimp.management.commands._base import ShopCommand
-from shuup_mailchimp.models import MailchimpSyncItem
+from shuup_mailchimp.models import MailchimpSyncItem, MailchimpWebhookEvent
 from shuup_mailchimp.sync.outbox import status_counts, waiting
+from shuup_mailchimp.sync.webhook_setup import webhook_url
 
 
 class Command(ShopCommand):
@@ -28,6 +31,11 @@ class Command(ShopCommand):
             "enabled": shop_settings.enabled,
             "store_id": shop_settings.store_id,
             "initialized": shop_settings.is_initialized,
+            "webhook_url": webhook_url(shop_settings) if shop_settings.pk else None,
+            "webhooks_received": dict(
+                (status.value, n) for status, n in MailchimpWebhookEvent.objects.filter(shop_id=shop_id)
+                .values_list("status").annotate(n=Count("pk")).order_by()
+            ),
             "counts": {k.value: {s.value: counts.get((k, s), 0) for s in SyncStatus} for k in SyncKind},
             "oldest_pending": oldest and {
                 "kind": oldest.kind.value, "object_id": oldest.object_id, "since": oldest.created_on.isoformat(),
@@ -54,6 +62,7 @@ class Command(ShopCommand):
         for kind, row in data["counts"].items():
             self.stdout.write("%-10s %8d %11d %8d %8d" % (
                 kind, row["pending"], row["processing"], row["synced"], row["failed"]))
+        self.stdout.write("Webhook URL: %s" % (data["webhook_url"] or "(none: no public address known)"))
         if oldest:
             self.stdout.write("Oldest pending: %s #%s since %s" % (oldest.kind.value, oldest.object_id, oldest.created_on))
         if waiting_count:

@@ -5,6 +5,10 @@ second, where the management command first pays for Django and Shuup's app loadi
 Output, one line each, flushed: ``Mailchimp emulator on <url>/3.0/ ...``, then
 ``list_id=<id> name="..."`` if ``--list``/``--list-id`` was given, then ``ready url=<url>`` once
 the socket is listening (scripts wait for the ``ready`` line).
+
+``--state-file PATH`` keeps the state in a file (see ``persistence``): a restarted emulator
+has the same audiences, members and stores. With it, ``--list NAME`` / ``--list-id ID`` reuse
+the saved audience of that id (or, without an id, of that name) instead of making a new one.
 """
 import argparse
 import os
@@ -13,6 +17,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, TextIO
 
+from .persistence import StateFile
 from .server import EmulatorServer
 from .state import MailchimpEmulator
 
@@ -39,6 +44,9 @@ def add_arguments(parser: Any) -> None:
                         help="deliver API-triggered webhooks before answering (default: in the background, "
                              "as Mailchimp does)")
     parser.add_argument("--verbose-http", action="store_true", help="log every request to stderr")
+    parser.add_argument("--state-file", default=None, metavar="PATH",
+                        help="load the state from PATH at start and keep it written there (a restart keeps "
+                             "the audiences and data)")
     parser.add_argument("--pidfile", default=None, help="write the pid here (removed on exit)")
     parser.add_argument("--stop", action="store_true", help="stop the emulator recorded in --pidfile")
 
@@ -61,9 +69,37 @@ def build(options: Dict[str, Any]) -> MailchimpEmulator:
     return emu
 
 
+def seed_list(emu: MailchimpEmulator, name: Optional[str], list_id: Optional[str]) -> Dict[str, Any]:
+    """The audience asked for on the command line: the saved one with that id (or, without an id,
+    that name) when there is one, else a new one."""
+    with emu._lock:
+        saved = dict(emu.lists)
+    if list_id and list_id in saved:
+        return saved[list_id]
+    if not list_id and name:
+        for lst in saved.values():
+            if lst.get("name") == name:
+                return lst
+    return emu.create_list(name or "Demo audience", list_id=list_id)
+
+
 def serve(options: Dict[str, Any], out: TextIO) -> None:
     """Start, print the URL (and seeded list), print ``ready``, serve until SIGINT/SIGTERM."""
     emu = build(options)
+    state_file = None
+    if options.get("state_file"):
+        state_file = StateFile(emu, options["state_file"])
+        try:
+            loaded = state_file.load()
+        except ValueError as error:
+            raise CliError(str(error))
+        if loaded:
+            with emu._lock:
+                counts = (len(emu.lists), sum(len(lst["members"]) for lst in emu.lists.values()), len(emu.stores))
+            out.write("state loaded from %s: %d audience(s), %d member(s), %d store(s)\n"
+                      % ((options["state_file"],) + counts))
+        else:
+            out.write(f"state file {options['state_file']} does not exist yet; starting empty\n")
     server = EmulatorServer(emu, host=options["host"], port=options["port"], verbose=options["verbose_http"])
     try:
         server.start()
@@ -77,8 +113,11 @@ def serve(options: Dict[str, Any], out: TextIO) -> None:
         signal.signal(signal.SIGTERM, _interrupt)  # --stop sends SIGTERM; end like Ctrl-C
     out.write(f"Mailchimp emulator on {server.url}/3.0/ (state: {server.url}/_emulator/state)\n")
     if options["list_name"] or options["list_id"]:
-        created = emu.create_list(options["list_name"] or "Demo audience", list_id=options["list_id"])
+        created = seed_list(emu, options["list_name"], options["list_id"])
         out.write(f'list_id={created["id"]} name="{created["name"]}"\n')
+    if state_file is not None:
+        state_file.flush()
+        state_file.start()
     out.write(f"ready url={server.url}\n")
     out.flush()
     try:
@@ -87,6 +126,8 @@ def serve(options: Dict[str, Any], out: TextIO) -> None:
         pass
     finally:
         server.stop()
+        if state_file is not None:
+            state_file.stop()
         if pidfile and os.path.exists(pidfile):
             os.unlink(pidfile)
 

@@ -14,8 +14,9 @@
     the address bounced (``reason`` "hard", default) or reported abuse (webhook ``cleaned``).
   - ``POST /_emulator/members/subscribe`` with JSON ``{list_id, email, merges?}``: the person signed
     up on a form or confirmed a (re-)confirmation email (webhook ``subscribe``, source ``user``).
-- ``POST /_emulator/config`` with JSON ``{fault_rate, latency, seed, max_concurrent, bodiless_throttle_status}``
-- ``GET /_emulator/batches/<id>/results.tar.gz``: a finished batch's results archive
+- ``POST /_emulator/config`` with JSON ``{fault_rate, latency, seed, max_concurrent, bodiless_throttle_status,
+  batch_processing, batch_start_delay, batch_operation_time, batch_archive_ttl}`` (the batch options: see ``batches``)
+- ``GET /_emulator/batches/<id>/results.tar.gz``: a finished batch's results archive (403 once expired)
 """
 import copy
 import json
@@ -97,8 +98,16 @@ def _configure(emu: Any, data: Dict[str, Any]) -> Dict[str, Any]:
         emu.max_concurrent = int(data["max_concurrent"])
     if "bodiless_throttle_status" in data:
         emu.bodiless_throttle_status = data["bodiless_throttle_status"] or None
+    from .batches import PROCESSING_MODES
+    if data.get("batch_processing") not in (None,) + PROCESSING_MODES:
+        raise invalid_resource(errors=[{"field": "batch_processing", "message": "One of " + ", ".join(PROCESSING_MODES)}])
+    for name in ("batch_processing", "batch_start_delay", "batch_operation_time", "batch_archive_ttl"):
+        if name in data:
+            setattr(emu, name, data[name])
     return {"fault_rate": emu.fault_rate, "latency": emu.latency, "seed": emu.faults.seed,
-            "max_concurrent": emu.max_concurrent, "bodiless_throttle_status": emu.bodiless_throttle_status}
+            "max_concurrent": emu.max_concurrent, "bodiless_throttle_status": emu.bodiless_throttle_status,
+            "batch_processing": emu.batch_processing, "batch_start_delay": emu.batch_start_delay,
+            "batch_operation_time": emu.batch_operation_time, "batch_archive_ttl": emu.batch_archive_ttl}
 
 
 def handle(emu: Any, method: str, path: str, query: Dict[str, str], body: bytes) -> Tuple[int, Dict[str, str], bytes]:
@@ -106,11 +115,8 @@ def handle(emu: Any, method: str, path: str, query: Dict[str, str], body: bytes)
     try:
         archive = re.match(r"^/_emulator/batches/([^/]+)/results\.tar\.gz$", path)
         if archive and method == "GET":
-            with emu._lock:
-                data = emu.batch_archives.get(archive.group(1))
-            if data is None:
-                raise ApiError(404)
-            return 200, {"Content-Type": "application/x-gzip", "Content-Length": str(len(data))}, data
+            from .batches import archive_response
+            return archive_response(emu, archive.group(1))
         if path == "/_emulator/state" and method == "GET":
             return emu._respond(200, emu.snapshot())
         if path == "/_emulator/reset" and method == "POST":

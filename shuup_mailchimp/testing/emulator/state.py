@@ -91,11 +91,15 @@ class MailchimpEmulator:
         self.webhook_sender: Callable[[str, str, Optional[Dict[str, str]], Dict[str, str]], int] = \
             webhooks.DefaultSender(self)
         self.webhook_deliveries: List[Dict[str, Any]] = []
+        #: Called (outside the lock) after a request that may have changed the state; the state
+        #: file (``persistence.StateFile``) sets it.
+        self.on_change: Optional[Callable[[], None]] = None
         self._lock = threading.Lock()
         self._counter_lock = threading.Lock()
         self._delivery_threads: List[threading.Thread] = []
         self._routes = _build_routes()
         self.reset()
+        batches.configure(self)  # batch_processing, batch_start_delay, ... (see batches)
 
     # --- configuration and state -------------------------------------------------------------
 
@@ -126,6 +130,8 @@ class MailchimpEmulator:
             self.batch_webhooks: Dict[str, Dict[str, Any]] = {}
             self.campaigns: Dict[str, Dict[str, Any]] = {}
             self.batch_archives: Dict[str, bytes] = {}
+            self.batch_operations: Dict[str, Any] = {}
+            self.batch_archive_expiry: Dict[str, float] = {}
             self.sequence = 0
             self.stats = {"requests": 0, "writes": 0, "faults": 0, "rate_limited": 0}
             self.webhook_deliveries = []
@@ -200,6 +206,18 @@ class MailchimpEmulator:
         created). Webhook: ``subscribe`` with source ``user``."""
         return self.fire_webhook(list_id, "subscribe", email, source="user", merges=dict(merges or {}))
 
+    def process_batches(self) -> int:
+        """Run every pending batch now, in this thread (``batch_processing = "manual"``)."""
+        return batches.process_pending(self)
+
+    def wait_for_batches(self, timeout: float = 30.0) -> bool:
+        """Wait until no batch is pending or running; True if that happened in time."""
+        return batches.wait_idle(self, timeout)
+
+    def expire_batch_archives(self) -> None:
+        """Make every batch results link dead now, as if its lifetime had passed."""
+        batches.expire_archives(self)
+
     def wait_for_webhooks(self, timeout: float = 15.0) -> None:
         """Wait for background deliveries started when ``async_webhooks`` is true."""
         deadline = time.monotonic() + timeout
@@ -215,7 +233,10 @@ class MailchimpEmulator:
         method = method.upper()
         path = "/" + path.strip("/")
         if path.startswith("/_emulator/"):
-            return control.handle(self, method, path, parse_query(query_string), body)
+            answer = control.handle(self, method, path, parse_query(query_string), body)
+            if method != "GET":
+                self._changed()
+            return answer
         if path != "/3.0" and not path.startswith("/3.0/"):
             return self._respond(404, problem_body(ApiError(404)))
         self.count("requests")  # API requests only, so control calls never skew the counters
@@ -247,10 +268,17 @@ class MailchimpEmulator:
             self._prevalidate_urls(ctx)
             with self._lock:
                 status, payload = self.dispatch(ctx)
+            if method in WRITE_METHODS and status < 300:
+                self._changed()
             self._send_outbox(ctx.outbox)
             return self._respond(status, payload)
         finally:
             self.limiter.leave(key)
+
+    def _changed(self) -> None:
+        callback = self.on_change
+        if callback is not None:
+            callback()
 
     def dispatch(self, ctx: RequestContext) -> Tuple[int, Any]:
         """Route a request to its handler; the caller holds the state lock."""

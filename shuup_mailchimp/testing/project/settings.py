@@ -1,7 +1,8 @@
 """Settings of the development / demo project that ships with shuup_mailchimp.
 
-Works with no environment at all (SQLite under ``var/``, no broker, Mailchimp
-at its real address). Optional environment variables:
+Works with no environment at all: SQLite under ``var/``, no broker, and Mailchimp is the local
+emulator on 127.0.0.1:8765 that ``make demo`` / ``make emulator`` start (the addon's own default,
+outside this demo, is the real Mailchimp). Optional environment variables:
 
 ``DATABASE_URL``
     ``postgres://user:password@host:port/name`` (or ``sqlite:///path``).
@@ -9,7 +10,8 @@ at its real address). Optional environment variables:
     e.g. ``redis://127.0.0.1:6379/0``. Without it sync work is sent by a background thread of the
     web process after each response (``SHUUP_MAILCHIMP_DISPATCH``).
 ``SHUUP_MAILCHIMP_API_URL``
-    Any Mailchimp-compatible server, e.g. the emulator: ``http://127.0.0.1:8765/3.0/``.
+    Any Mailchimp-compatible server; default ``http://127.0.0.1:8765/3.0/`` (the emulator). The
+    empty string means the real Mailchimp (``https://<dc>.api.mailchimp.com/3.0/``).
 ``SHUUP_MAILCHIMP_DEMO_DIR``
     Where the SQLite database and media go (``manage.py`` sets ``<repo>/var``).
 """
@@ -29,6 +31,32 @@ MIRAGE_SECRET_KEY = os.environ.get("MIRAGE_SECRET_KEY", "shuup-mailchimp-demo-mi
 INSTALLED_APPS = list(_SHUUP_APPS) + ["shuup_mailchimp", "shuup_mailchimp.testing"]
 ROOT_URLCONF = "shuup_mailchimp.testing.project.urls"
 SILENCED_SYSTEM_CHECKS = ["2_0.W001"]
+
+# shuup.testing stays installed (its factories build the demo data), but its admin extras are
+# test scaffolding a shop owner must not see: mock toolbar buttons ("HelloDefault"), a mock
+# contact section, the sample-data and demo admin modules, dummy importers and test themes.
+SHUUP_PROVIDES_BLACKLIST = {
+    "admin_module": [
+        "shuup.testing.modules.mocker:TestingAdminModule",
+        "shuup.testing.modules.sample_data:SampleDataAdminModule",
+        "shuup.testing.modules.demo:DemoModule",
+    ],
+    "admin_contact_toolbar_button": ["shuup.testing.modules.mocker.toolbar:MockContactToolbarButton"],
+    "admin_contact_toolbar_action_item": ["shuup.testing.modules.mocker.toolbar:MockContactToolbarActionItem"],
+    "admin_contact_edit_toolbar_button": ["shuup.testing.modules.mocker.toolbar:MockContactToolbarButton"],
+    "admin_shop_edit_toolbar_button": ["shuup.testing.modules.mocker.toolbar:MockShopToolbarButton"],
+    "admin_product_toolbar_action_item": ["shuup.testing.modules.mocker.toolbar:MockProductToolbarActionItem"],
+    "admin_contact_section": ["shuup.testing.modules.mocker.sections:MockContactSection"],
+    "importers": ["shuup.testing.importers.DummyImporter", "shuup.testing.importers.DummyFileImporter"],
+    "xtheme": ["shuup.testing.themes:ShuupTestingTheme", "shuup.testing.themes:ShuupTestingThemeWithCustomBase"],
+}
+# The setup wizard without shuup.testing's sample-data and content panes (the demo marks it done).
+SHUUP_SETUP_WIZARD_PANE_SPEC = [
+    "shuup.admin.modules.shops.views:ShopWizardPane",
+    "shuup.admin.modules.service_providers.views.PaymentWizardPane",
+    "shuup.admin.modules.service_providers.views.CarrierWizardPane",
+    "shuup.xtheme.admin_module.views.ThemeWizardPane",
+]
 
 
 def database_from_url(url, default_sqlite_path):
@@ -63,7 +91,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2
 # it picks up due and retried items, so work recorded while the broker was down still goes out.
 CELERY_BEAT_SCHEDULE = {}
 
-SHUUP_MAILCHIMP_API_URL = os.environ.get("SHUUP_MAILCHIMP_API_URL") or None
+#: The demo talks to the local emulator unless told otherwise; an empty value means the real Mailchimp.
+DEMO_EMULATOR_URL = "http://127.0.0.1:8765/3.0/"
+SHUUP_MAILCHIMP_API_URL = os.environ.get("SHUUP_MAILCHIMP_API_URL", DEMO_EMULATOR_URL) or None
 # Worker processes share Mailchimp's 10 connections per key through the Redis broker.
 if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis"):
     SHUUP_MAILCHIMP_SLOTS_REDIS_URL = CELERY_BROKER_URL
@@ -75,6 +105,12 @@ LOGGING = {
     "handlers": {"console": {"level": "INFO", "class": "logging.StreamHandler", "formatter": "verbose"}},
     "loggers": {
         "shuup": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Celery's own lines ("Task ... succeeded") at -l info; mailchimp3's payload lines are
+        # quieted by shuup_mailchimp unless DEBUG (they carry customers' emails and names).
+        "celery": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # This project runs with DEBUG (runserver serves the admin's static files), so say it here
+        # too: INFO would print every request body. Set it to INFO to debug a payload.
+        "mailchimp3.client": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "shuup_mailchimp": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
