@@ -39,6 +39,7 @@ class AppSettings:
     MAX_ATTEMPTS = _Setting(int)
     CLAIM_LEASE = _Setting(float)
     PUBLIC_URL = _Setting()
+    RECONCILE_INTERVAL = _Setting()
     RETRY_BASE_DELAY = _Setting(float)
     RETRY_MAX_DELAY = _Setting(float)
     MAX_CONCURRENT_REQUESTS = _Setting(int)

@@ -81,3 +81,8 @@ SHUUP_MAILCHIMP_ACTIVE_SHOPS_TTL = 10
 #: registered on the audience. ``None``: ``https://<the shop's domain>``. Mailchimp must be able
 #: to reach it: loopback and private addresses are refused with an explanation.
 SHUUP_MAILCHIMP_PUBLIC_URL = None
+
+#: Seconds between two drift checks (Celery beat: ``mailchimp_reconcile`` without ``--repair``
+#: for every enabled shop, reported as a log row in the admin), e.g. ``7 * 24 * 3600`` for
+#: weekly. ``None`` (the default): no periodic check.
+SHUUP_MAILCHIMP_RECONCILE_INTERVAL = None

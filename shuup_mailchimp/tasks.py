@@ -22,10 +22,14 @@ def beat_schedule(interval=None):
     """The periodic tasks, ``process_due`` every ``interval`` (``SHUUP_MAILCHIMP_PROCESS_INTERVAL``) seconds."""
     if interval is None:
         interval = app_settings.PROCESS_INTERVAL
-    return {
+    schedule = {
         "shuup-mailchimp-process-due": {"task": "shuup_mailchimp.process_due", "schedule": float(interval)},
         "shuup-mailchimp-cleanup-logs": {"task": "shuup_mailchimp.cleanup_logs", "schedule": 24 * 3600.0},
     }
+    if app_settings.RECONCILE_INTERVAL:
+        schedule["shuup-mailchimp-reconcile"] = {"task": "shuup_mailchimp.reconcile",
+                                                 "schedule": float(app_settings.RECONCILE_INTERVAL)}
+    return schedule
 
 
 def __getattr__(name):
@@ -48,6 +52,13 @@ def process_webhook(event_id):
     from shuup_mailchimp.sync.inbound import process_received
 
     return str(process_received())
+
+
+@shared_task(name="shuup_mailchimp.reconcile", ignore_result=True)
+def reconcile():
+    from shuup_mailchimp.sync.reconcile import report_drift_of_active_shops
+
+    return report_drift_of_active_shops()
 
 
 @shared_task(name="shuup_mailchimp.cleanup_logs", ignore_result=True)

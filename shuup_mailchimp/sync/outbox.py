@@ -414,9 +414,12 @@ def forget_remote(shop_id: int, kinds, remote_ids=None, keep_state_of=()) -> int
     return kept + qs.exclude(kind__in=list(keep_state_of)).update(remote_id="", fingerprint="", state={})
 
 
-def forget_fingerprints(shop_id: int, kinds) -> int:
+def forget_fingerprints(shop_id: int, kinds, object_ids=None) -> int:
     """Send these objects again on their next sync, even if unchanged (their target was recreated)."""
-    return MailchimpSyncItem.objects.filter(shop_id=shop_id, kind__in=list(kinds)).update(fingerprint="")
+    qs = MailchimpSyncItem.objects.filter(shop_id=shop_id, kind__in=list(kinds))
+    if object_ids is not None:
+        qs = qs.filter(object_id__in=list(object_ids))
+    return qs.update(fingerprint="")
 
 
 # Reading --------------------------------------------------------------------------------------------

@@ -1,0 +1,80 @@
+"""mailchimp_reconcile finds differences planted directly into the emulator's state, and repairs them."""
+import hashlib
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from shuup.core.models import PersonContact
+from shuup.testing import factories
+
+from shuup_mailchimp.sync.processing import process_due
+
+from .conftest import member_of
+
+
+def _hash(email):
+    return hashlib.md5(email.lower().encode()).hexdigest()
+
+
+def reconcile(shop_settings, *args):
+    out = io.StringIO()
+    call_command("mailchimp_reconcile", "--shop", str(shop_settings.shop_id), "--json", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.django_db
+def test_reconcile_finds_and_repairs_planted_drift(initialized, emulator):
+    people = []
+    for n in range(4):
+        contact = PersonContact.objects.create(first_name="P%d" % n, last_name="Q", email="drift%d@mailbox.org" % n,
+                                               marketing_permission=True)
+        contact.add_to_shop(initialized.shop)
+        people.append(contact)
+    product = factories.create_product("drift-1", shop=initialized.shop, supplier=factories.get_default_supplier(),
+                                       default_price=5)
+    order = factories.create_random_order(customer=people[0], products=[product], shop=initialized.shop,
+                                          random_products=False)
+    process_due()
+    assert reconcile(initialized)["total"] == 0
+    with emulator._lock:  # drift planted behind our back
+        members = emulator.lists[initialized.audience_id]["members"]
+        del members[_hash(people[1].email)]
+        members[_hash(people[2].email)]["merge_fields"]["FNAME"] = "Changed in Mailchimp"
+        members[_hash(people[3].email)].update(status="unsubscribed", unsubscribed_by="person")
+        store = emulator.stores[initialized.store_id]
+        store["orders"].pop(str(order.pk))
+        store["products"].pop(str(product.pk))
+    found = reconcile(initialized)
+    texts = json.dumps(found["differences"])
+    assert found["total"] >= 5, found
+    assert "missing in Mailchimp" in texts and "names differ" in texts and "unsubscribed in Mailchimp" in texts
+    assert {"member", "order", "product"} <= set(found["differences"])
+    repaired = reconcile(initialized, "--repair")
+    assert repaired["repaired"]["opt-outs applied in Shuup"] == 1
+    process_due()
+    people[3].refresh_from_db()
+    assert people[3].marketing_permission is False  # Mailchimp's opt-out now in Shuup
+    assert member_of(emulator, initialized.audience_id, people[1].email)["status"] == "subscribed"
+    assert member_of(emulator, initialized.audience_id, people[2].email)["merge_fields"]["FNAME"] == "P2"
+    store = emulator.snapshot()["stores"][initialized.store_id]
+    assert str(order.pk) in store["orders"] and str(product.pk) in store["products"]
+    assert reconcile(initialized)["total"] == 0
+
+
+@pytest.mark.django_db
+def test_weekly_drift_check_is_off_by_default_and_reports_in_the_log(initialized, emulator, settings):
+    from shuup_mailchimp.models import MailchimpLogEntry
+    from shuup_mailchimp.tasks import beat_schedule, reconcile as reconcile_task
+
+    assert "shuup-mailchimp-reconcile" not in beat_schedule()
+    settings.SHUUP_MAILCHIMP_RECONCILE_INTERVAL = 7 * 24 * 3600
+    assert beat_schedule()["shuup-mailchimp-reconcile"]["task"] == "shuup_mailchimp.reconcile"
+    contact = PersonContact.objects.create(first_name="A", last_name="B", email="weekly@mailbox.org",
+                                           marketing_permission=True)
+    contact.add_to_shop(initialized.shop)
+    with emulator._lock:
+        del emulator.lists[initialized.audience_id]["members"][_hash(contact.email)]
+    assert reconcile_task() == {initialized.shop_id: 1}
+    row = MailchimpLogEntry.objects.filter(operation="reconcile").latest("pk")
+    assert row.success is False and "1 difference" in row.message
