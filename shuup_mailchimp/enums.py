@@ -74,3 +74,35 @@ class WebhookStatus(Enum):
         SKIPPED = _("skipped")
         INVALID = _("invalid")
         FAILED = _("failed")
+
+
+class FullSyncStatus(Enum):
+    """Where a full sync run of a shop is (see ``sync/fullsync``)."""
+
+    QUEUED = "queued"  # scheduled from the admin, not started yet
+    RUNNING = "running"
+    INTERRUPTED = "interrupted"  # stopped by an error, a kill or Ctrl-C: the next run continues it
+    FINISHED = "finished"  # every phase done (items may have failed: see the counts)
+
+    class Labels:
+        QUEUED = _("queued")
+        RUNNING = _("running")
+        INTERRUPTED = _("interrupted")
+        FINISHED = _("finished")
+
+
+class BatchStatus(Enum):
+    """One Mailchimp batch operation of a full sync."""
+
+    BUILDING = "building"  # its items are claimed; not (known to be) accepted by Mailchimp yet
+    SUBMITTED = "submitted"  # Mailchimp accepted it; waiting for it to finish
+    APPLIED = "applied"  # its results are on the items
+    LOST = "lost"  # its results cannot be had (cancelled, expired): its items go again
+    RESENT = "resent"  # a lost batch whose items went out in later batches
+
+    class Labels:
+        BUILDING = _("building")
+        SUBMITTED = _("submitted")
+        APPLIED = _("applied")
+        LOST = _("lost")
+        RESENT = _("resent")

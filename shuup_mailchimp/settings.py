@@ -86,3 +86,30 @@ SHUUP_MAILCHIMP_PUBLIC_URL = None
 #: for every enabled shop, reported as a log row in the admin), e.g. ``7 * 24 * 3600`` for
 #: weekly. ``None`` (the default): no periodic check.
 SHUUP_MAILCHIMP_RECONCILE_INTERVAL = None
+
+#: Full sync (``mailchimp_sync --full``, the admin's "Schedule sync"): operations per Mailchimp
+#: batch. Mailchimp limits pending batches (500 per account), not operations per batch, so few
+#: large batches keep the requests few: with 5,000, 100,000 contacts (a member and a customer
+#: each) are 40 batches. A contact is two operations, a product or an order one.
+SHUUP_MAILCHIMP_FULL_SYNC_BATCH_SIZE = 5000
+
+#: Upper bound, in bytes, of one batch's request body (a batch is closed earlier when its
+#: operations reach it), so one request stays within reason whatever the records hold.
+SHUUP_MAILCHIMP_FULL_SYNC_BATCH_BYTES = 8 * 1024 * 1024
+
+#: Batches of one full sync submitted and not yet applied at any time. More overlap reading the
+#: shop's data with Mailchimp's processing; each holds its items claimed (see ``FULL_SYNC_LEASE``).
+SHUUP_MAILCHIMP_FULL_SYNC_MAX_PENDING = 8
+
+#: Rows read per database query while streaming contacts, products and orders.
+SHUUP_MAILCHIMP_FULL_SYNC_CHUNK_SIZE = 500
+
+#: (shortest, longest) seconds between two polls of the submitted batches. The wait grows
+#: from the shortest while nothing finishes and follows the batches' own progress.
+SHUUP_MAILCHIMP_FULL_SYNC_POLL_INTERVAL = (1.0, 30.0)
+
+#: Seconds the items of a submitted batch stay claimed by the full sync without a renewal
+#: (it renews them at every poll). Longer than ``CLAIM_LEASE``: Mailchimp may take many minutes
+#: over a batch, and a full sync that was killed should be resumed before its items fall back
+#: to the one-by-one sync.
+SHUUP_MAILCHIMP_FULL_SYNC_LEASE = 3600

@@ -1,40 +1,73 @@
-"""The "Mailchimp" admin module: overview with actions, sync item list and call log of the current shop.
+"""The "Mailchimp" admin module (Addons > Mailchimp).
 
-The settings themselves live on the shop's edit page (:mod:`.form_parts`), where Shuup keeps
-per-shop configuration; this module is for operating the integration.
+- ``mailchimp/``: the integrations grid, one row per shop the user may see;
+- ``mailchimp/shop/<id>/``: that shop's dashboard (health in words, counts, activity, errors),
+  with its actions (POST), sync items (list and item pages) and call log;
+- a block on Shuup's dashboard, setup help blocks (key -> audience -> initialize), a section on
+  each contact's page (:mod:`.sections`), and the settings tab of the shop's edit page
+  (:mod:`.form_parts`), where Shuup keeps per-shop configuration.
+
+Every URL carries its own permission (see :mod:`.access`); the shop in the URL must be one the
+user is staff of.
 """
 from django.utils.translation import ugettext_lazy as _
-from shuup.admin.base import AdminModule, MenuEntry
+from shuup.admin.base import AdminModule, MenuEntry, Notification
 from shuup.admin.menu import ADDONS_MENU_CATEGORY
 from shuup.admin.utils.urls import admin_url
 
+from shuup_mailchimp.admin_module import access
+
 VIEWS = "shuup_mailchimp.admin_module.views"
+SHOP = r"^mailchimp/shop/(?P<shop_pk>\d+)/"
 
 
 class MailchimpAdminModule(AdminModule):
     name = _("Mailchimp")
-    breadcrumbs_menu_entry = MenuEntry(text=name, url="shuup_admin:shuup_mailchimp.overview",
+    breadcrumbs_menu_entry = MenuEntry(text=name, url="shuup_admin:shuup_mailchimp.integrations",
                                        category=ADDONS_MENU_CATEGORY)
 
     def get_urls(self):
         return [
-            admin_url(r"^mailchimp/$", VIEWS + ".MailchimpOverviewView", name="shuup_mailchimp.overview"),
-            admin_url(r"^mailchimp/check-connection/$", VIEWS + ".CheckConnectionView",
+            admin_url(r"^mailchimp/$", VIEWS + ".IntegrationsView", name="shuup_mailchimp.integrations"),
+            admin_url(SHOP + r"$", VIEWS + ".ShopDashboardView", name="shuup_mailchimp.dashboard"),
+            admin_url(SHOP + r"check-connection/$", VIEWS + ".CheckConnectionView",
                       name="shuup_mailchimp.check_connection"),
-            admin_url(r"^mailchimp/initialize-store/$", VIEWS + ".InitializeStoreView",
+            admin_url(SHOP + r"initialize-store/$", VIEWS + ".InitializeStoreView",
                       name="shuup_mailchimp.initialize_store"),
-            admin_url(r"^mailchimp/resend-failed/$", VIEWS + ".ResendFailedView",
-                      name="shuup_mailchimp.resend_failed"),
-            admin_url(r"^mailchimp/items/$", VIEWS + ".SyncItemListView", name="shuup_mailchimp.sync_items"),
-            admin_url(r"^mailchimp/log/$", VIEWS + ".LogEntryListView", name="shuup_mailchimp.log"),
+            admin_url(SHOP + r"disconnect/$", VIEWS + ".DisconnectView", name="shuup_mailchimp.disconnect"),
+            admin_url(SHOP + r"resend-failed/$", VIEWS + ".ResendFailedView", name="shuup_mailchimp.resend_failed",
+                      permissions=(access.RESEND,)),
+            admin_url(SHOP + r"queue-contact/$", VIEWS + ".QueueContactView", name="shuup_mailchimp.queue_contact",
+                      permissions=(access.RESEND,)),
+            admin_url(SHOP + r"items/$", VIEWS + ".SyncItemListView", name="shuup_mailchimp.sync_items"),
+            admin_url(SHOP + r"items/(?P<pk>\d+)/$", VIEWS + ".SyncItemDetailView", name="shuup_mailchimp.sync_item",
+                      permissions=(access.SYNC_ITEMS,)),
+            admin_url(SHOP + r"log/$", VIEWS + ".LogEntryListView", name="shuup_mailchimp.log"),
         ]
+
+    def get_extra_permissions(self):
+        return (access.EDIT_SETTINGS, access.CONTACT_STATUS)
+
+    def get_permissions_help_texts(self):
+        return dict(access.HELP_TEXTS)
 
     def get_menu_entries(self, request):
         return [
-            MenuEntry(text=_("Mailchimp"), icon="fa fa-envelope", url="shuup_admin:shuup_mailchimp.overview",
-                      category=ADDONS_MENU_CATEGORY, ordering=1, aliases=[_("Newsletter")]),
-            MenuEntry(text=_("Mailchimp sync items"), icon="fa fa-exchange",
-                      url="shuup_admin:shuup_mailchimp.sync_items", category=ADDONS_MENU_CATEGORY, ordering=2),
-            MenuEntry(text=_("Mailchimp log"), icon="fa fa-list", url="shuup_admin:shuup_mailchimp.log",
-                      category=ADDONS_MENU_CATEGORY, ordering=3),
+            MenuEntry(text=_("Mailchimp"), icon="fa fa-envelope", url="shuup_admin:shuup_mailchimp.integrations",
+                      category=ADDONS_MENU_CATEGORY, ordering=1, aliases=[_("Newsletter"), _("Mailchimp sync")]),
         ]
+
+    def get_dashboard_blocks(self, request):
+        from shuup_mailchimp.admin_module.dashboard import dashboard_blocks
+
+        return dashboard_blocks(request)
+
+    def get_help_blocks(self, request, kind):
+        from shuup_mailchimp.admin_module.dashboard import help_blocks
+
+        return help_blocks(request, kind)
+
+    def get_notifications(self, request):
+        from shuup_mailchimp.admin_module.dashboard import notifications
+
+        return notifications(request, Notification)

@@ -169,3 +169,49 @@ def note_text(note: str) -> str:
         "cancelled": _("sent: cancelled"),
     }
     return known.get(note, note)
+
+
+_INNER = re.compile(r"\((.*)\)\.?$", re.S)
+
+
+def _inner(problem: str) -> str:
+    """"Mailchimp refused the API key (401 API Key Invalid: ...)." -> the part in parentheses."""
+    match = _INNER.search(problem or "")
+    return match.group(1) if match else (problem or "")
+
+
+def explain_report(report, base_url="") -> list:
+    """A connection check (``sync.connection.ConnectionReport``) as translated lines; the first says
+    what is wrong (or that all is well), the next what to do. urllib3's text never appears."""
+    from shuup_mailchimp.sync import connection as c
+
+    if report.ok:
+        return [_("Connected to Mailchimp account %(account)s, audience %(audience)s.") % {
+            "account": report.account_name, "audience": report.audience_name}]
+    cause = report.cause
+    if cause == c.CAUSE_NO_KEY:
+        return [_("No Mailchimp API key is saved for this shop."),
+                _("What to do: paste the key on the shop's Mailchimp tab (Mailchimp: Profile > Extras > API keys).")]
+    if cause == c.CAUSE_KEY:
+        return [_("Mailchimp refused the API key (%(message)s).") % {"message": clean_detail("", _inner(report.problem))},
+                _("What to do: copy the key again from Mailchimp (Profile > Extras > API keys). It looks like "
+                  "<32 hex digits>-us6; the part after the dash is the data centre and must stay.")]
+    if cause == c.CAUSE_NETWORK:
+        return [_("Mailchimp could not be reached at %(url)s: %(reason)s.") % {
+                    "url": base_url or _("its address"), "reason": network_reason(report.problem)},
+                _("What to do: nothing is lost, the shop's changes wait and are sent once Mailchimp answers. If "
+                  "it lasts, check the server's network and proxy, and SHUUP_MAILCHIMP_API_URL if it is set.")]
+    if cause == c.CAUSE_UNAVAILABLE:
+        return [_("Mailchimp is having trouble right now (%(message)s).") % {"message": _inner(report.problem)},
+                _("What to do: try again in a few minutes; the shop's changes wait meanwhile.")]
+    if cause == c.CAUSE_AUDIENCE:
+        audiences = ", ".join("%s (%s)" % (a.get("id"), a.get("name")) for a in report.audiences) or _("none")
+        if "no audience" in (report.problem or ""):
+            first = _("The API key works (account %(account)s) but no audience is chosen.") % {
+                "account": report.account_name}
+        else:
+            first = _("The audience of this shop does not exist in account %(account)s.") % {
+                "account": report.account_name}
+        return [first, _("What to do: set the audience id on the shop's Mailchimp tab to one of: %(audiences)s.") % {
+            "audiences": audiences}]
+    return [_("Mailchimp answered with an error: %(message)s") % {"message": _inner(report.problem)}]

@@ -2,6 +2,7 @@
 from django.contrib import messages
 from shuup.admin.form_part import FormPart, TemplatedFormDef
 
+from shuup_mailchimp.admin_module import access
 from shuup_mailchimp.admin_module.forms import MailchimpShopSettingsForm
 from shuup_mailchimp.call_log import log_configuration
 from shuup_mailchimp.models import MailchimpShopSettings
@@ -13,6 +14,8 @@ class MailchimpShopFormPart(FormPart):
 
     def get_form_defs(self):
         if not self.object.pk:  # a shop being created has no settings yet
+            return
+        if not access.can(self.request, access.EDIT_SETTINGS):
             return
         yield TemplatedFormDef(
             name=self.name,

@@ -81,12 +81,14 @@ class ShopHealth:
 
 
 def _fmt(when):
-    from shuup.utils.i18n import format_datetime
+    """"10:42" today, else the date and time in the user's locale."""
+    from babel.dates import format_datetime
+    from shuup.utils.i18n import get_current_babel_locale
 
     local = timezone.localtime(when)
     if local.date() == timezone.localtime(timezone.now()).date():
         return local.strftime("%H:%M")
-    return format_datetime(local, format="short")
+    return format_datetime(local, format="short", locale=get_current_babel_locale())
 
 
 def shop_health(shop) -> ShopHealth:
@@ -176,7 +178,7 @@ def activity(shop, days=14):
     since = timezone.now() - timedelta(days=days)
     rows = (
         MailchimpLogEntry.objects.filter(WRITES, shop=shop, created_on__gte=since)
-        .annotate(day=TruncDate("created_on", tzinfo=timezone.get_current_timezone()))
+        .annotate(day=TruncDate("created_on"))
         .values_list("day", "success").annotate(n=Count("pk")).order_by()
     )
     sent, failed = {}, {}

@@ -1,6 +1,14 @@
+from .full_sync import MailchimpFullSync, MailchimpSyncBatch
 from .logs import MailchimpLogEntry
 from .shop_settings import MailchimpShopSettings
 from .sync_items import MailchimpSyncItem
 from .webhook_events import MailchimpWebhookEvent
 
-__all__ = ["MailchimpLogEntry", "MailchimpShopSettings", "MailchimpSyncItem", "MailchimpWebhookEvent"]
+__all__ = [
+    "MailchimpFullSync",
+    "MailchimpLogEntry",
+    "MailchimpShopSettings",
+    "MailchimpSyncBatch",
+    "MailchimpSyncItem",
+    "MailchimpWebhookEvent",
+]

@@ -12,6 +12,9 @@ The member's ``status`` is decided by :mod:`shuup_mailchimp.sync.consent` alone.
 The fingerprint covers the *wanted* state (permission, profile, interests, customer), not the
 command: an unchanged save after a withdrawal sends nothing.
 """
+from dataclasses import dataclass
+from typing import Optional
+
 from django.utils import timezone
 from shuup.core.models import Contact
 
@@ -180,3 +183,86 @@ def _retire(client, audience_id, old_email):
         members.update_member(client, audience_id, old_email, {"status": consent.UNSUBSCRIBED})
     except (MailchimpNotFoundError, MailchimpComplianceError):
         pass  # gone, or already opted out
+
+
+# What would be sent, decided without Mailchimp (the full sync's batches) --------------------------
+# These mirror sync_contact's rules step by step, so a full sync and the incremental sync agree
+# on what a contact needs and on its fingerprint (tests/test_full_sync.py checks that an
+# incremental run right after a full sync sends nothing).
+
+@dataclass
+class ContactPlan:
+    """What :func:`sync_contact` would do for one contact.
+
+    ``skip``: why nothing is sent (a note), ``per_record``: why only the per-record path can
+    do it (an email change needs a move of the member first); otherwise the member body (no
+    status), the customer body, the consent decision and the fingerprint of the wanted state.
+    """
+
+    skip: str = ""
+    per_record: str = ""
+    permission: bool = False
+    email: str = ""
+    member: Optional[dict] = None
+    customer: Optional[dict] = None
+    decision: Optional[consent.Decision] = None
+    fingerprint: str = ""
+
+
+def plan_contact(contact, state: dict, interests: dict, send_transactional: bool, erased: bool = False) -> ContactPlan:
+    """``contact``: a Contact or an object with its attributes (see ``payloads.contact_names``);
+    ``state``: its item's state; ``interests``: the full interest map; ``erased``: an erasure of it
+    was requested (:func:`erasure_requested`)."""
+    email = (contact.email or "").strip()
+    if not email:
+        return ContactPlan(skip="contact has no email address")
+    permission = bool(contact.marketing_permission)
+    last_permission = state.get("permission")
+    if not permission and not send_transactional and not last_permission:
+        return ContactPlan(skip="no marketing permission; transactional contacts are not sent")
+    old_email = state.get("email")
+    if bool(old_email) and old_email.lower() != email.lower():
+        return ContactPlan(per_record="email changed: the member moves to the new address first")
+    if state.get("erased") or erased:
+        return ContactPlan(skip="anonymized in Shuup (GDPR): erased from Mailchimp, never sent again")
+    if state.get("forgotten"):
+        return ContactPlan(skip="permanently deleted in Mailchimp (%s); not sent again" % FORGOTTEN)
+    if state.get("undeliverable"):
+        return ContactPlan(skip="address cleaned in Mailchimp (undeliverable); not sent again")
+    customer = customer_payload(contact, email=email)
+    customer["id"] = customer_id_for(contact.pk, state)
+    member = member_payload(contact, interests, email=email)
+    digest = fingerprint({"permission": permission, "member": member, "customer": customer})
+    decision = consent.decide(permission, last_permission, state.get("member_status"), bool(state.get("opted_out")))
+    return ContactPlan(permission=permission, email=email, member=member, customer=customer, decision=decision,
+                       fingerprint=digest)
+
+
+def member_put_body(member: dict, decision: consent.Decision) -> dict:
+    """The member PUT as :func:`_put` sends it: ``status_if_new`` always, ``status`` only when decided."""
+    body = dict(member, status_if_new=decision.status_if_new)
+    if decision.status:
+        body["status"] = decision.status
+    return body
+
+
+def state_after_member_write(state: dict, permission: bool, email: str, merge_fields: dict,
+                             decision: consent.Decision, remote_status: Optional[str], now_iso: str):
+    """(new state, note) after Mailchimp answered a member PUT with ``remote_status``, as
+    :func:`sync_contact` records it (without a compliance refusal: those go per record)."""
+    state = dict(state)
+    if permission and remote_status in consent.OPTED_OUT and not decision.note:
+        decision = consent.Decision(None, decision.status_if_new, "%s in Mailchimp: not re-subscribed" % remote_status)
+    note = decision.note
+    if decision.status:
+        state.update(consent_source="shop", consent_changed_on=now_iso)
+    state.update(
+        member_status=remote_status,
+        opted_out=_opted_out(state, remote_status, decision.status),
+        permission=permission,
+        email=email,
+        forgotten=False,
+        undeliverable=remote_status == consent.CLEANED,
+        merge_fields=merge_fields,
+    )
+    return state, note

@@ -107,3 +107,43 @@ def _order_customer(client, shop_settings, order):
     body = customer_payload(contact, email=email)
     body["id"] = customer_id_for(contact.pk, state)
     return body, None
+
+
+# What would be sent, decided without Mailchimp (the full sync's batches) --------------------------
+# These mirror sync_order's rules, so a full sync and the incremental sync agree on an order's
+# body and fingerprint.
+
+def plan_order_customer(order, contact, state: dict, send_transactional: bool, erased: bool = False):
+    """(customer body, None), or (None, why) when the order must not be sent, as
+    :func:`_order_customer` decides once the contact is up to date (``state``: its item's state;
+    ``contact``: the order's customer, a Contact or an object with its attributes, or None)."""
+    email = ((contact.email if contact else "") or order.email or "").strip()
+    if not email:
+        return None, "order has neither a customer nor an email address"
+    permission = bool(contact.marketing_permission if contact else order.marketing_permission)
+    if not permission and not send_transactional:
+        return None, "customer has no marketing permission; transactional customers are not sent"
+    if contact is None:
+        return guest_customer_payload(order), None
+    if state.get("forgotten"):
+        return None, "customer was permanently deleted in Mailchimp; their orders are not sent"
+    if state.get("erased") or erased:
+        return None, "customer anonymized in Shuup (GDPR); their orders are not sent"
+    body = customer_payload(contact, email=email)
+    body["id"] = customer_id_for(contact.pk, state)
+    return body, None
+
+
+def order_fingerprint(body: dict) -> str:
+    """A save that changes nothing Mailchimp shows only moves updated_at_foreign: not worth a PATCH."""
+    return fingerprint({k: v for k, v in body.items() if k != "updated_at_foreign"})
+
+
+def order_update_body(body: dict) -> dict:
+    """The PATCH of an existing order: everything but its id and customer."""
+    return {k: v for k, v in body.items() if k not in ("id", "customer")}
+
+
+def stale_line_ids(state: dict, body: dict) -> list:
+    """Lines Mailchimp still has (sent before) that the order no longer has: PATCH keeps them."""
+    return sorted(set((state or {}).get("line_ids", [])) - {line["id"] for line in body["lines"]})

@@ -447,3 +447,165 @@ def waiting(shop_id=None):
 def _describe(error) -> str:
     describe = getattr(error, "describe", None)
     return describe() if describe else str(error)
+
+
+# Many items at once: the full sync's batches (sync/fullsync) -------------------------------------
+# A batch holds its items under one claim token for as long as Mailchimp takes over it; its
+# results come back together and are written with one statement per kind of ending (executemany),
+# with the same rules as claim / mark_synced / mark_error / release above.
+
+def _in_chunks(values, size=500):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _sql_now(now=None):
+    return connection.ops.adapt_datetimefield_value(now or timezone.now())
+
+
+def _json(state):
+    return None if state is None else MailchimpSyncItem._meta.get_field("state").get_prep_value(state)
+
+
+def claim_many(shop_id: int, kind: SyncKind, expected: dict, token: str, lease_seconds: float,
+               steal_from=()) -> dict:
+    """Claim the items of these objects for a batch, under ``token``; returns what was claimed,
+    {object id: {pk, version, attempts, state, fingerprint, remote_id, synced_on}}.
+
+    ``expected``: {object id: the item's version read *before* the caller read the Shuup rows,
+    or None when it had no item}. An item whose version moved since was changed after that read:
+    it is given back at once (pending, due now) for the one-by-one sync to send the newer data.
+    Items a worker owns (a live lease) are left alone, except those held by ``steal_from`` tokens
+    (a batch of this sync whose results were lost). Missing items are created, claimed.
+    """
+    now = timezone.now()
+    until = now + timedelta(seconds=lease_seconds)
+    base = MailchimpSyncItem.objects.filter(shop_id=shop_id, kind=kind)
+    free = ~Q(status=PROCESSING) | _expired(now)
+    if steal_from:
+        free |= Q(status=PROCESSING, claim_token__in=list(steal_from))
+    existing = [oid for oid, version in expected.items() if version is not None]
+    for ids in _in_chunks(existing):
+        base.filter(object_id__in=ids).filter(free).update(
+            status=PROCESSING, claim_token=token, claimed_until=until, modified_on=now)
+    new = [oid for oid, version in expected.items() if version is None]
+    if new:
+        MailchimpSyncItem.objects.bulk_create([
+            MailchimpSyncItem(shop_id=shop_id, kind=kind, object_id=oid, status=PROCESSING, claim_token=token,
+                              claimed_until=until, next_attempt_at=now) for oid in new
+        ], ignore_conflicts=True)  # an item a receiver created meanwhile stays theirs
+    claimed, moved = {}, []
+    for ids in _in_chunks(expected):
+        rows = base.filter(object_id__in=ids, claim_token=token, status=PROCESSING).values_list(
+            "pk", "object_id", "version", "attempts", "state", "fingerprint", "remote_id", "synced_on")
+        for pk, oid, version, attempts, state, digest, remote_id, synced_on in rows:
+            if expected[oid] is not None and version != expected[oid]:
+                moved.append(pk)
+                continue
+            if isinstance(state, str):
+                import json
+
+                state = json.loads(state or "{}")
+            claimed[oid] = dict(pk=pk, version=version, attempts=attempts, state=state or {}, fingerprint=digest,
+                                remote_id=remote_id, synced_on=synced_on)
+    if moved:
+        release_many(token, moved)
+    return claimed
+
+
+def renew_many(tokens, lease_seconds: float) -> int:
+    """Extend the lease of every item still held under these tokens; returns how many."""
+    tokens = [t for t in tokens if t]
+    if not tokens:
+        return 0
+    until = timezone.now() + timedelta(seconds=lease_seconds)
+    return MailchimpSyncItem.objects.filter(status=PROCESSING, claim_token__in=tokens).update(claimed_until=until)
+
+
+def release_many(token: str, pks=None) -> int:
+    """Give items held under ``token`` back unsent (all of them, or these pks): pending, due now."""
+    qs = MailchimpSyncItem.objects.filter(status=PROCESSING, claim_token=token)
+    if pks is None:
+        return qs.update(**_release_values(timezone.now()))
+    return sum(qs.filter(pk__in=ids).update(**_release_values(timezone.now())) for ids in _in_chunks(pks))
+
+
+def held_by(token: str):
+    """Pks of the items still held under ``token`` (a batch's items not finished yet)."""
+    return list(MailchimpSyncItem.objects.filter(status=PROCESSING, claim_token=token).values_list("pk", flat=True))
+
+
+_FINISH_SQL = (
+    "UPDATE {table} SET status = %s, claim_token = '', claimed_until = NULL, attempts = 0, next_attempt_at = NULL, "
+    "last_error_status = NULL, last_error_title = '', last_error_detail = '', last_error_kind = NULL, note = %s, "
+    "synced_on = %s, modified_on = %s, fingerprint = COALESCE(%s, fingerprint), "
+    "remote_id = COALESCE(%s, remote_id), state = COALESCE(%s, state) "
+    "WHERE id = %s AND status = %s AND claim_token = %s AND version = %s"
+)
+_REQUEUE_SQL = (
+    "UPDATE {table} SET status = %s, claim_token = '', claimed_until = NULL, next_attempt_at = %s, modified_on = %s, "
+    "note = %s, fingerprint = COALESCE(%s, fingerprint), remote_id = COALESCE(%s, remote_id), "
+    "state = COALESCE(%s, state) WHERE id = %s AND status = %s AND claim_token = %s"
+)
+
+
+def finish_many(token: str, done) -> None:
+    """:func:`mark_synced` for many items of one batch. ``done``: dicts with pk, version and
+    optionally fingerprint, remote_id, state, note. An item changed while in flight keeps what
+    we learnt and goes back to pending, due now."""
+    if not done:
+        return
+    now = _sql_now()
+    table = MailchimpSyncItem._meta.db_table
+    synced = [(SyncStatus.SYNCED.value, (d.get("note") or "")[:255], now, now, d.get("fingerprint") or None,
+               d.get("remote_id") or None, _json(d.get("state")), d["pk"], PROCESSING.value, token, d["version"])
+              for d in done]
+    requeue = [(PENDING.value, now, now, (d.get("note") or "")[:255], d.get("fingerprint") or None,
+                d.get("remote_id") or None, _json(d.get("state")), d["pk"], PROCESSING.value, token) for d in done]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(_FINISH_SQL.format(table=table), synced)
+        cursor.executemany(_REQUEUE_SQL.format(table=table), requeue)  # only those still held: changed
+
+
+_FAIL_SQL = (
+    "UPDATE {table} SET status = %s, claim_token = '', claimed_until = NULL, attempts = %s, next_attempt_at = %s, "
+    "note = COALESCE(%s, note), modified_on = %s, last_error_status = %s, last_error_title = %s, last_error_detail = %s, "
+    "last_error_kind = %s, state = COALESCE(%s, state), fingerprint = CASE WHEN %s = 1 THEN '' ELSE fingerprint END "
+    "WHERE id = %s AND status = %s AND claim_token = %s{version}"
+)
+
+
+def fail_many(token: str, failed, kind: ErrorKind = ErrorKind.MAILCHIMP) -> dict:
+    """:func:`mark_error` for many items of one batch. ``failed``: dicts with pk, version, attempts
+    (as claimed), error (a MailchimpError), transient, and optionally state (what Mailchimp told us
+    on the way, saved like :func:`save_state`: the fingerprint is cleared). Returns {pk: status}."""
+    if not failed:
+        return {}
+    now = timezone.now()
+    sql_now = _sql_now(now)
+    table = MailchimpSyncItem._meta.db_table
+    first, again = [], []
+    for d in failed:
+        error, transient = d["error"], d["transient"]
+        attempts = d["attempts"] + 1
+        give_up = (not transient) or attempts >= app_settings.MAX_ATTEMPTS
+        backoff = _sql_now(now + timedelta(seconds=retry_delay(attempts)))
+        status = SyncStatus.FAILED if give_up else PENDING
+        errors = (getattr(error, "status", None), (getattr(error, "title", "") or type(error).__name__)[:255],
+                  _describe(error), kind.value)
+        state, learnt = _json(d.get("state")), 1 if d.get("state") is not None else 0
+        note = ("gave up after %d attempts" % attempts if transient and give_up else "")[:255]
+        first.append((status.value, attempts, None if give_up else backoff, note, sql_now) + errors + (
+            state, learnt, d["pk"], PROCESSING.value, token, d["version"]))
+        # changed while in flight: pending again (after the backoff when Mailchimp is failing)
+        again.append((PENDING.value, attempts if transient else d["attempts"], backoff if transient else sql_now, None,
+                      sql_now) + errors + (state, learnt, d["pk"], PROCESSING.value, token))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(_FAIL_SQL.format(table=table, version=" AND version = %s"), first)
+        cursor.executemany(_FAIL_SQL.format(table=table, version=""), again)
+    statuses = {}
+    for pks in _in_chunks([d["pk"] for d in failed]):
+        statuses.update((pk, SyncStatus(status)) for pk, status in
+                        MailchimpSyncItem.objects.filter(pk__in=pks).values_list("pk", "status"))
+    return statuses

@@ -30,8 +30,12 @@ def money(value) -> float:
 
 
 def contact_names(contact):
-    """(first name, last name, company) for the merge fields and the customer."""
-    if isinstance(contact, CompanyContact):
+    """(first name, last name, company) for the merge fields and the customer.
+
+    ``contact`` is a Contact, or a plain object with the same attributes and ``is_company``
+    (the full sync reads rows with ``values()``, not model instances).
+    """
+    if isinstance(contact, CompanyContact) or getattr(contact, "is_company", False) is True:
         return (contact.name or "", "", contact.name or "")
     first = getattr(contact, "first_name", "") or ""
     last = getattr(contact, "last_name", "") or ""
@@ -93,9 +97,20 @@ def member_payload(contact, interests: dict, status=None, status_if_new=None, em
 
 def product_payload(product, shop) -> dict:
     """The parent product with one variant per variation child (or itself when it has none)."""
+    from shuup.core.models import ShopProduct
+
     parent = product.variation_parent or product
     children = list(parent.variation_children.all()) if parent.variation_children.exists() else []
-    variants = [_variant(p, shop) for p in ([parent] + children)]
+    family = [parent] + children
+    shop_products = {sp.product_id: sp for sp in ShopProduct.objects.filter(shop=shop, product__in=family)}
+    return product_body(parent, children, shop, shop_products, {p.pk: image_url(p, shop) for p in family})
+
+
+def product_body(parent, children, shop, shop_products: dict, image_urls: dict) -> dict:
+    """The product body from its loaded parts, without a query: ``children`` in Shuup's order
+    (newest first), ``shop_products`` {product id: object with ``visibility`` and
+    ``default_price_value``} for this shop, ``image_urls`` {product id: absolute URL or ""}."""
+    variants = [_variant(p, shop_products.get(p.pk), image_urls.get(p.pk, "")) for p in ([parent] + children)]
     body = {
         "id": str(parent.pk),
         "title": _text(parent.name) or parent.sku or str(parent.pk),
@@ -104,7 +119,7 @@ def product_payload(product, shop) -> dict:
         "vendor": "",
         "variants": variants,
     }
-    image = image_url(parent, shop)
+    image = image_urls.get(parent.pk, "")
     if image:
         body["image_url"] = image
     return body
@@ -122,25 +137,29 @@ def image_url(product, shop) -> str:
     return "https://%s%s" % (shop.domain, url if url.startswith("/") else "/" + url)
 
 
-def _variant(product, shop) -> dict:
+def _variant(product, shop_product, image) -> dict:
     from shuup.core.models import ShopProductVisibility
 
     body = {"id": str(product.pk), "title": _text(product.name) or product.sku or str(product.pk), "sku": product.sku}
-    shop_product = product.shop_products.filter(shop=shop).first()
     visible = shop_product is not None and shop_product.visibility != ShopProductVisibility.NOT_VISIBLE
     body["visibility"] = "visible" if visible else "hidden"
     if shop_product is not None and shop_product.default_price_value is not None:
         body["price"] = money(shop_product.default_price_value)
-    image = image_url(product, shop)
     if image:
         body["image_url"] = image
     return body
 
 
-def order_financial_status(order) -> str:
+def order_financial_status(order, lines=None) -> str:
+    """``lines``: all the order's lines, loaded (the refunds are read from them instead of a query)."""
     if order.is_canceled():
         return "cancelled"
-    if order.get_total_refunded_amount().value > 0:
+    if lines is None:
+        refunded = order.get_total_refunded_amount().value
+    else:  # as Order.get_total_refunded_amount(): minus the refund lines' taxful prices
+        refunded = -sum((line.taxful_price.amount.value for line in lines if line.type == OrderLineType.REFUND),
+                        Decimal(0))
+    if refunded > 0:
         return "refunded"
     if order.payment_status == PaymentStatus.FULLY_PAID:
         return "paid"
@@ -182,7 +201,7 @@ def order_payload(order, customer: dict, lines=None) -> dict:
         "tax_total": money(sum((line.tax_amount.value for line in order_lines), Decimal(0))),
         "shipping_total": money(shipping),
         "discount_total": money(discount),
-        "financial_status": order_financial_status(order),
+        "financial_status": order_financial_status(order, order_lines),
         "processed_at_foreign": order.order_date.isoformat(),
         "updated_at_foreign": order.modified_on.isoformat() if order.modified_on else order.order_date.isoformat(),
         "lines": lines,

@@ -25,12 +25,16 @@ def served_by_manage_py():
     try:
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
+            if not line and proc.poll() is not None:  # it exited: EOF forever after
+                break
             lines.append(line)
             if line.startswith("ready"):
                 yield line.strip().split("url=", 1)[1]
                 break
         else:
-            raise AssertionError("manage.py mailchimp_emulator never got ready: %s" % lines)
+            raise AssertionError("manage.py mailchimp_emulator never got ready:\n%s" % "".join(lines[-60:]))
+        if not lines or not lines[-1].startswith("ready"):
+            raise AssertionError("manage.py mailchimp_emulator exited:\n%s" % "".join(lines[-60:]))
     finally:
         proc.terminate()
         proc.wait(10)

@@ -1,13 +1,17 @@
-from .actions import CheckConnectionView, InitializeStoreView, ResendFailedView
+from .actions import CheckConnectionView, DisconnectView, InitializeStoreView, QueueContactView, ResendFailedView
+from .integrations import IntegrationsView, ShopDashboardView
 from .log import LogEntryListView
-from .overview import MailchimpOverviewView
-from .sync_items import SyncItemListView
+from .sync_items import SyncItemDetailView, SyncItemListView
 
 __all__ = [
     "CheckConnectionView",
+    "DisconnectView",
     "InitializeStoreView",
+    "IntegrationsView",
     "LogEntryListView",
-    "MailchimpOverviewView",
+    "QueueContactView",
     "ResendFailedView",
+    "ShopDashboardView",
+    "SyncItemDetailView",
     "SyncItemListView",
 ]
