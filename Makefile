@@ -8,7 +8,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/shuup_mailchimp
 REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: install demo run worker emulator stop-emulator test test-sqlite test-postgres bench clean
+.PHONY: install messages makemessages demo run worker emulator stop-emulator test test-sqlite test-postgres test-browser \
+	browser-deps install-check bench mutation clean
 
 $(VENV)/.installed: requirements-lock.txt setup.py
 	@test -n "$(PYTHON_BIN)" || { echo "Python 3.9 not found: install 3.9.18 with pyenv or put python3.9 on PATH"; exit 1; }
@@ -18,7 +19,33 @@ $(VENV)/.installed: requirements-lock.txt setup.py
 	$(PY) -m pip install -qq --no-deps --no-build-isolation -e .
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
+
+## messages: compile the translations (en, fi) with gettext's msgfmt (apt-get installs gettext if missing, as root)
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard shuup_mailchimp/locale/*/LC_MESSAGES/*.po))
+messages: $(MO_FILES)
+
+shuup_mailchimp/locale/%.mo: shuup_mailchimp/locale/%.po
+	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gettext >/dev/null; } \
+		|| { echo "msgfmt not found: install gettext (Debian: apt-get install gettext)"; exit 1; }
+	msgfmt --check-format -o $@ $<
+
+## makemessages: extract the admin's strings into shuup_mailchimp/locale/{en,fi} (then translate the new ones)
+makemessages: install
+	mkdir -p var
+	PYTHONPATH=. DJANGO_SETTINGS_MODULE=tests.settings $(VENV)/bin/pybabel extract -F tools/babel.cfg --no-location \
+		-k ugettext -k ugettext_lazy -k "ungettext:1,2" -k "pgettext:1c,2" -o var/django.pot . >/dev/null
+	for lang in en fi; do $(VENV)/bin/pybabel update -i var/django.pot -D django -d shuup_mailchimp/locale -l $$lang \
+		--no-fuzzy-matching -w 120; done
+	$(MAKE) --no-print-directory messages
+
+## browser-deps: headless Chromium and its driver from Debian (Selenium comes from the lock)
+browser-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing chromium and chromium-driver (Debian)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "Install chromium and chromium-driver (apt-get install chromium chromium-driver) for the browser tests"; exit 1; fi
 
 ## demo: set everything up, build a demo shop, sync it to the local Mailchimp emulator, print the result
 demo: install
@@ -34,16 +61,28 @@ worker: install
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} SHUUP_MAILCHIMP_API_URL=http://127.0.0.1:$(EMULATOR_PORT)/3.0/ \
 		$(VENV)/bin/celery -A shuup_mailchimp.testing.project worker -B -s var/celerybeat-schedule -l info -c 2
 
+## emulator: the demo's emulator in the foreground; its state survives restarts (var/emulator-state.json)
 emulator: install
-	$(PY) -m shuup_mailchimp.testing.emulator --port $(EMULATOR_PORT) --list "Demo audience"
+	mkdir -p var
+	$(PY) -m shuup_mailchimp.testing.emulator --port $(EMULATOR_PORT) --list "Demo audience" --list-id d3m0a0d1e5 \
+		--state-file var/emulator-state.json --pidfile var/emulator.pid
 
 stop-emulator:
 	-$(PY) -m shuup_mailchimp.testing.emulator --pidfile var/emulator.pid --stop
 
-## test: the whole suite, on SQLite (in-process tasks) and on PostgreSQL + Redis
-test: install
+## test: the whole suite, on SQLite (in-process tasks) and on PostgreSQL + Redis; the browser tests run in the
+## SQLite pass (headless Chromium, screenshots in var/screenshots/)
+test: install browser-deps
 	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-postgres PYTEST_ARGS="$(PYTEST_ARGS) --ignore=tests/browser"
+
+## test-browser: only the browser tests
+test-browser: install browser-deps
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+## install-check: the README's "Installing in your own Shuup project", run for real in a fresh venv (~3 min)
+install-check: install
+	bash bench/install_check.sh
 
 test-sqlite: install
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -53,6 +92,12 @@ test-postgres: install
 
 bench: install
 	$(PY) bench/run_all.py
+
+## mutation: hand-made mutants of the sync path (tools/mutants.py), each run against the tests in a temp
+## copy of the tree (never the working tree); prints survivors and the kill rate (~7 min on 2 cores)
+MUTATION_ARGS ?=
+mutation: install
+	$(PY) tools/mutation.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -16,10 +16,14 @@ class ShuupMailchimpAppConfig(AppConfig):
     label = "shuup_mailchimp"
     verbose_name = "Shuup Mailchimp"
     provides = {
-        "admin_module": ["shuup_mailchimp.admin_module:MailchimpAdminModule"],
+        "admin_module": ["shuup_mailchimp.admin_module:MailchimpAdminModule",
+                         "shuup_mailchimp.admin_module.campaigns:MailchimpCampaignsAdminModule"],
         "admin_shop_form_part": ["shuup_mailchimp.admin_module.form_parts:MailchimpShopFormPart"],
         "admin_contact_section": ["shuup_mailchimp.admin_module.sections:MailchimpContactSection"],
         "front_urls": ["shuup_mailchimp.urls:urlpatterns"],
+        "xtheme_plugin": ["shuup_mailchimp.plugins:NewsletterSignupPlugin"],
+        "front_registration_field_provider": ["shuup_mailchimp.plugins:RegistrationSignupFields"],
+        "reports": ["shuup_mailchimp.reports:MailchimpCampaignReport"],
     }
 
     def ready(self):

@@ -35,6 +35,9 @@ class _Setting:
 
 class AppSettings:
     API_URL = _Setting()
+    CART_IDLE_MINUTES = _Setting(float)
+    CART_LINK_MAX_AGE = _Setting(int)
+    SIGNUP_RATE_LIMIT = _Setting(tuple)
     TIMEOUT = _Setting()
     MAX_ATTEMPTS = _Setting(int)
     CLAIM_LEASE = _Setting(float)
@@ -56,6 +59,10 @@ class AppSettings:
     TASK_COUNTDOWN = _Setting(float)
     ACTIVE_SHOPS_TTL = _Setting(float)
     STORE_ID_PREFIX = _Setting()
+    DELETE_UNCHOSEN_TAGS = _Setting(bool)
+    CAMPAIGN_IMPORT_INTERVAL = _Setting()
+    CAMPAIGN_REPORT_DAYS = _Setting(float)
+    ATTRIBUTION_DAYS = _Setting(float)
 
     def get(self, name):
         full = PREFIX + name

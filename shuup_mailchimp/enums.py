@@ -22,6 +22,9 @@ class SyncKind(Enum):
     ORDER = "order"  # Order -> eCommerce order (products ensured first)
     PRODUCT = "product"  # Product -> eCommerce product with its variants
     ERASURE = "erasure"  # an anonymized (GDPR) Contact -> member deleted permanently, customers removed
+    SEGMENT = "segment"  # a chosen ContactGroup -> a tag (static segment) with exactly its members
+    CART = "cart"  # a stored basket left idle -> eCommerce cart (abandoned-cart automation); deleted when done
+    PROMO = "promo"  # a BasketCampaign with a Coupon -> promo rule with its promo code
 
     class Labels:
         CONTACT = _("contact")
@@ -29,6 +32,9 @@ class SyncKind(Enum):
         ORDER = _("order")
         PRODUCT = _("product")
         ERASURE = _("erasure (GDPR)")
+        SEGMENT = _("contact group tag")
+        CART = _("cart")
+        PROMO = _("promo code")
 
 
 class SyncStatus(Enum):

@@ -5,12 +5,22 @@ Mailchimp. Every connection has a ``dispatch_uid``.
 """
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
-from shuup.core.models import CompanyContact, Contact, ContactGroup, Order, PersonContact, Product, ShopProduct
+from shuup.core.models import (
+    CompanyContact,
+    Contact,
+    ContactGroup,
+    MutableAddress,
+    Order,
+    PersonContact,
+    Product,
+    ShopProduct,
+)
 from shuup.core.order_creator.signals import order_creator_finished
 from shuup.core.signals import order_status_changed, payment_created, refund_created, shipment_created, shipment_sent
 
+from shuup_mailchimp.attribution import remember_order_campaign
 from shuup_mailchimp.enums import SyncKind
-from shuup_mailchimp.models import MailchimpShopSettings
+from shuup_mailchimp.models import MailchimpShopSettings, MailchimpTaggedGroup
 from shuup_mailchimp.sync import outbox
 
 
@@ -60,6 +70,19 @@ def contact_saved(sender, instance, raw=False, created=False, **kwargs):
         record_contacts([instance.pk])
 
 
+def address_saved(sender, instance, raw=False, created=False, **kwargs):
+    """A contact's default address edited in place (their address book): the customer follows."""
+    if raw or created or not outbox.active_shop_ids():
+        return
+    from django.db.models import Q
+
+    contact_ids = list(Contact.objects.filter(
+        Q(default_billing_address_id=instance.pk) | Q(default_shipping_address_id=instance.pk)
+    ).values_list("pk", flat=True))
+    if contact_ids:
+        record_contacts(contact_ids)
+
+
 def settings_changed(sender, **kwargs):
     outbox.forget_active_shops()
 
@@ -85,17 +108,38 @@ def group_members_changed(sender, instance, action, reverse, pk_set, **kwargs):
         return
     if reverse:  # contact.groups.add(group...): instance is the contact
         record_contacts([instance.pk])
+        record_group_tags(list(pk_set or getattr(instance, "_mailchimp_cleared", [])))
         return
     if instance.shop_id is None:  # Shuup's global default groups are not interests
         return
     contact_ids = list(pk_set or getattr(instance, "_mailchimp_cleared", []))
     record_contacts(contact_ids, shop_ids={instance.shop_id})
+    record_group_tags([instance.pk])
+
+
+def record_group_tags(group_ids):
+    """SEGMENT work for those of these groups that their (active) shop keeps as a Mailchimp tag."""
+    active = outbox.active_shop_ids()
+    if not active or not group_ids:
+        return
+    keys = []
+    for shop_id, group_id in MailchimpTaggedGroup.objects.filter(
+            group_id__in=list(group_ids), shop_id__in=active).values_list("shop_id", "group_id"):
+        keys += outbox.record([shop_id], SyncKind.SEGMENT, group_id)
+    _schedule(keys)
+
+
+def tagged_group_changed(sender, instance, raw=False, **kwargs):
+    """A group chosen (or no longer chosen, or deleted) as a Mailchimp tag on the segments page."""
+    if not raw and instance.shop_id in outbox.active_shop_ids():
+        _schedule(outbox.record([instance.shop_id], SyncKind.SEGMENT, instance.group_id))
 
 
 def group_saved(sender, instance, raw=False, **kwargs):
     if raw or instance.shop_id is None or instance.shop_id not in outbox.active_shop_ids():
         return
-    _schedule(outbox.record([instance.shop_id], SyncKind.INTEREST, instance.pk))
+    keys = outbox.record([instance.shop_id], SyncKind.INTEREST, instance.pk)
+    _schedule(keys + outbox.touch(instance.shop_id, SyncKind.SEGMENT, instance.pk))  # its tag is renamed too
 
 
 def group_translation_saved(sender, instance, raw=False, **kwargs):
@@ -112,7 +156,8 @@ def group_deleted(sender, instance, **kwargs):
     shop_id = getattr(instance, "_mailchimp_shop_id", instance.shop_id)
     if shop_id is None or shop_id not in outbox.active_shop_ids():
         return
-    _schedule(outbox.record([shop_id], SyncKind.INTEREST, instance.pk))
+    keys = outbox.record([shop_id], SyncKind.INTEREST, instance.pk)
+    _schedule(keys + outbox.touch(shop_id, SyncKind.SEGMENT, instance.pk))  # its tag is removed too
 
 
 def order_changed(sender, order, **kwargs):
@@ -169,6 +214,15 @@ def contact_anonymized(sender, shop=None, contact=None, **kwargs):
     _schedule(keys)
 
 
+def contact_tags_forgotten(sender, contact=None, **kwargs):
+    """GDPR: the tags' record of an anonymized contact goes too (its member is deleted in Mailchimp)."""
+    if contact is not None:
+        from shuup_mailchimp.sync.segments import forget_contact
+
+        forget_contact(contact.pk)
+
+
+post_save.connect(address_saved, sender=MutableAddress, dispatch_uid="shuup_mailchimp.address_saved")
 post_save.connect(settings_changed, sender=MailchimpShopSettings, dispatch_uid="shuup_mailchimp.settings_saved")
 post_delete.connect(settings_changed, sender=MailchimpShopSettings, dispatch_uid="shuup_mailchimp.settings_deleted")
 for model in (Contact, PersonContact, CompanyContact):
@@ -184,8 +238,13 @@ post_save.connect(
 pre_delete.connect(group_deleting, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleting")
 post_delete.connect(group_deleted, sender=ContactGroup, dispatch_uid="shuup_mailchimp.group_deleted")
 post_save.connect(order_saved, sender=Order, dispatch_uid="shuup_mailchimp.order_saved")
+for signal in (post_save, post_delete):
+    signal.connect(tagged_group_changed, sender=MailchimpTaggedGroup,
+                   dispatch_uid="shuup_mailchimp.tagged_group_%s" % ("saved" if signal is post_save else "deleted"))
 for model, name in ((Product, "product"), (Product._parler_meta.root_model, "product_name"), (ShopProduct, "shop_product")):
     post_save.connect(product_changed, sender=model, dispatch_uid="shuup_mailchimp.%s_saved" % name)
+# The visit's Mailchimp campaign is stored on the order first, so the order's first send carries it.
+order_creator_finished.connect(remember_order_campaign, dispatch_uid="shuup_mailchimp.order_campaign")
 order_creator_finished.connect(order_changed, dispatch_uid="shuup_mailchimp.order_created")
 for signal, name in (
     (order_status_changed, "status"),
@@ -202,3 +261,98 @@ except ImportError:  # shuup.gdpr not installed
     anonymization_requested = None
 if anonymization_requested is not None:
     anonymization_requested.connect(contact_anonymized, dispatch_uid="shuup_mailchimp.contact_anonymized")
+    anonymization_requested.connect(contact_tags_forgotten, dispatch_uid="shuup_mailchimp.contact_tags_forgotten")
+
+
+# Commerce automations: baskets -> carts, campaigns and coupons -> promo codes, registration sign-ups.
+# Each records work only (one indexed write per object); sync/carts.py, sync/promos.py and
+# sync/signup.py do the rest in the worker.
+
+def basket_saved(sender, instance, raw=False, **kwargs):
+    """A stored basket changed: its cart is due once the basket is idle, or due now when it closed."""
+    if raw or instance.shop_id not in outbox.active_shop_ids():
+        return
+    from shuup_mailchimp.sync.carts import record_basket
+
+    _schedule(record_basket(instance.shop_id, instance))
+
+
+def campaign_saved(sender, instance, raw=False, **kwargs):
+    if not raw and instance.shop_id in outbox.active_shop_ids():
+        _schedule(outbox.record([instance.shop_id], SyncKind.PROMO, instance.pk))
+
+
+def campaign_translation_saved(sender, instance, raw=False, **kwargs):
+    # parler saves the public name after the campaign itself: a rename (or a new campaign's name) lands here.
+    if not raw:
+        campaign_saved(sender, instance.master, raw=raw)
+
+
+def campaign_deleted(sender, instance, **kwargs):
+    if instance.shop_id in outbox.active_shop_ids():  # a promo rule sent before is deleted
+        _schedule(outbox.touch(instance.shop_id, SyncKind.PROMO, instance.pk))
+
+
+def campaign_part_changed(sender, instance, raw=False, **kwargs):
+    """A coupon (its code, active flag, limits), a use of it, or a discount effect changed."""
+    if raw:
+        return
+    active = outbox.active_shop_ids()
+    if not active:
+        return
+    from shuup.campaigns.models import BasketCampaign
+
+    from shuup_mailchimp.sync.promos import record_campaign
+
+    if getattr(instance, "campaign_id", None):  # an effect
+        campaign_ids = [instance.campaign_id]
+    else:
+        coupon_id = getattr(instance, "coupon_id", None) or instance.pk  # a use, or the coupon itself
+        campaign_ids = list(BasketCampaign.objects.filter(coupon_id=coupon_id).values_list("pk", flat=True))
+    _schedule(record_campaign(campaign_ids, active))
+
+
+def registered(sender, request=None, user=None, contact=None, **kwargs):
+    """The registration form's newsletter checkbox (``plugins.RegistrationSignupFields``) was ticked."""
+    if request is None or contact is None or not request.POST.get("mailchimp_signup"):
+        return
+    from shuup_mailchimp.plugins import sign_up_on_registration
+
+    sign_up_on_registration(request, contact)
+
+
+def _connect_automations():
+    from django.apps import apps
+
+    if apps.is_installed("shuup.front"):
+        from shuup.front.models import StoredBasket
+        from shuup.front.signals import person_registration_save
+
+        post_save.connect(basket_saved, sender=StoredBasket, dispatch_uid="shuup_mailchimp.basket_saved")
+        person_registration_save.connect(registered, dispatch_uid="shuup_mailchimp.registration_signup")
+    if apps.is_installed("shuup.campaigns"):
+        from shuup.campaigns.models import BasketCampaign, BasketDiscountEffect, BasketLineEffect, Coupon
+        from shuup.campaigns.models.campaigns import CouponUsage
+
+        post_save.connect(campaign_saved, sender=BasketCampaign, dispatch_uid="shuup_mailchimp.campaign_saved")
+        post_save.connect(campaign_translation_saved, sender=BasketCampaign._parler_meta.root_model,
+                          dispatch_uid="shuup_mailchimp.campaign_translation_saved")
+        post_delete.connect(campaign_deleted, sender=BasketCampaign, dispatch_uid="shuup_mailchimp.campaign_deleted")
+        parts = [Coupon, CouponUsage] + _subclasses(BasketDiscountEffect) + _subclasses(BasketLineEffect)
+        for model in parts:
+            for signal, verb in ((post_save, "saved"), (post_delete, "deleted")):
+                signal.connect(campaign_part_changed, sender=model,
+                               dispatch_uid="shuup_mailchimp.promo_%s_%s" % (model.__name__, verb))
+
+
+def _subclasses(model):
+    """The concrete (polymorphic) effect models: signals name the concrete class as sender."""
+    found = []
+    for sub in model.__subclasses__():
+        if not sub._meta.abstract and not sub._meta.proxy:
+            found.append(sub)
+        found += _subclasses(sub)
+    return found
+
+
+_connect_automations()

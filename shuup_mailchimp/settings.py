@@ -113,3 +113,35 @@ SHUUP_MAILCHIMP_FULL_SYNC_POLL_INTERVAL = (1.0, 30.0)
 #: over a batch, and a full sync that was killed should be resumed before its items fall back
 #: to the one-by-one sync.
 SHUUP_MAILCHIMP_FULL_SYNC_LEASE = 3600
+
+#: When a contact group kept as a Mailchimp tag is deleted in Shuup, or no longer chosen on the
+#: shop's segments page: ``True`` deletes the tag in Mailchimp (its members stay on the audience);
+#: ``False`` leaves the tag there as it is, no longer kept up to date (choosing the group again
+#: adopts it and brings its members back in line).
+SHUUP_MAILCHIMP_DELETE_UNCHOSEN_TAGS = True
+
+#: Seconds between two campaign imports (Celery beat: every enabled shop's campaigns and the
+#: reports still changing, as ``mailchimp_import_campaigns`` does). ``None``: no periodic import.
+SHUUP_MAILCHIMP_CAMPAIGN_IMPORT_INTERVAL = 24 * 3600
+
+#: A campaign's report is read again at every import until the campaign was sent this many days
+#: ago (opens, clicks and orders keep coming in for days); the read after that is its last.
+SHUUP_MAILCHIMP_CAMPAIGN_REPORT_DAYS = 14
+
+#: Days a visit from a Mailchimp email (``mc_cid`` in the link; see
+#: ``shuup_mailchimp.attribution.MailchimpAttributionMiddleware``) credits the visitor's orders to
+#: that campaign.
+SHUUP_MAILCHIMP_ATTRIBUTION_DAYS = 30
+
+#: Minutes a stored basket must stay unchanged before it goes to Mailchimp as a cart (and so may
+#: start the abandoned-cart automation). Each change of the basket restarts the wait; placing the
+#: order or emptying the basket deletes the cart.
+SHUUP_MAILCHIMP_CART_IDLE_MINUTES = 30
+
+#: Seconds a cart's restore link (its ``checkout_url``) stays valid after it was sent. The link is
+#: signed (``django.core.signing``); an expired or altered one restores nothing.
+SHUUP_MAILCHIMP_CART_LINK_MAX_AGE = 14 * 24 * 3600
+
+#: (attempts, seconds): newsletter sign-ups accepted per client IP address in that window (counted
+#: in Django's cache); more are refused with a "try again later" answer.
+SHUUP_MAILCHIMP_SIGNUP_RATE_LIMIT = (5, 600)

@@ -25,7 +25,13 @@ def beat_schedule(interval=None):
     schedule = {
         "shuup-mailchimp-process-due": {"task": "shuup_mailchimp.process_due", "schedule": float(interval)},
         "shuup-mailchimp-cleanup-logs": {"task": "shuup_mailchimp.cleanup_logs", "schedule": 24 * 3600.0},
+        # Promo codes whose campaign started or ended by its dates (no save tells us): every 5 min at most.
+        "shuup-mailchimp-promo-windows": {"task": "shuup_mailchimp.promo_windows",
+                                          "schedule": max(float(interval), 300.0)},
     }
+    if app_settings.CAMPAIGN_IMPORT_INTERVAL:
+        schedule["shuup-mailchimp-import-campaigns"] = {"task": "shuup_mailchimp.import_campaigns",
+                                                        "schedule": float(app_settings.CAMPAIGN_IMPORT_INTERVAL)}
     if app_settings.RECONCILE_INTERVAL:
         schedule["shuup-mailchimp-reconcile"] = {"task": "shuup_mailchimp.reconcile",
                                                  "schedule": float(app_settings.RECONCILE_INTERVAL)}
@@ -59,6 +65,34 @@ def reconcile():
     from shuup_mailchimp.sync.reconcile import report_drift_of_active_shops
 
     return report_drift_of_active_shops()
+
+
+@shared_task(name="shuup_mailchimp.full_sync", ignore_result=True)
+def full_sync(run_id):
+    """A full sync queued from the admin (see sync/fullsync); an interrupted one is continued later."""
+    from shuup_mailchimp.sync.fullsync import execute_queued
+
+    run = execute_queued(run_id)
+    return str(run) if run is not None else "not queued any more"
+
+
+@shared_task(name="shuup_mailchimp.import_campaigns", ignore_result=True)
+def import_campaigns():
+    """Daily: every enabled shop's campaigns and changing reports; its chosen groups' tags re-checked."""
+    from shuup_mailchimp.sync.campaigns import import_for_active_shops
+    from shuup_mailchimp.sync.segments import refresh_active_shops
+
+    refresh_active_shops()
+    return import_for_active_shops()
+
+
+@shared_task(name="shuup_mailchimp.promo_windows", ignore_result=True)
+def promo_windows():
+    """Record the promo codes whose campaign started, ended or was used up; the next run sends them.
+    (Idle carts need no task of their own: their items are due when idle, and process_due sends them.)"""
+    from shuup_mailchimp.sync.promos import record_availability_changes
+
+    return len(record_availability_changes())
 
 
 @shared_task(name="shuup_mailchimp.cleanup_logs", ignore_result=True)

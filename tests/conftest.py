@@ -77,3 +77,14 @@ def _on_commit_runs_inside_test_transactions(request, monkeypatch):
     from shuup_mailchimp import receivers
 
     monkeypatch.setattr(receivers.transaction, "on_commit", lambda func, using=None: func())
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request in Finnish leaves Finnish active in this thread; the next test must not inherit it
+    (parler would save a product's new name as its Finnish translation)."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)

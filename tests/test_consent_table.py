@@ -76,3 +76,43 @@ def test_a_compliance_refusal_asks_for_confirmation_only_on_fresh_permission():
     assert after_compliance_refusal(True, True).status is None
     assert after_compliance_refusal(True, None).status is None
     assert after_compliance_refusal(False, True).status is None
+
+
+# Double opt-in for newsletter sign-ups (sync/signup.py): what would be ``subscribed`` is ``pending``,
+# so Mailchimp asks the person; the rows above are the same with it off (the default input).
+DOUBLE_OPT_IN_TABLE = [
+    # permission, last permission, remote status, person opted out -> status, status_if_new
+    (True, None, None, False, None, P),  # a new member is created pending
+    (True, None, S, False, None, P),  # an existing one keeps its status
+    (True, False, None, False, P, P),  # a sign-up is fresh permission: confirmation asked
+    (True, False, T, False, P, P),  # a transactional member (an earlier order) signs up
+    (True, False, A, False, P, P),
+    (True, False, U, False, P, P),  # even after our own withdrawal
+    (True, False, U, True, P, P),  # after the person's own unsubscribe: their confirmation, as always
+    (True, False, S, False, None, P),  # subscribed already: never pended again
+    (True, False, P, False, None, P),  # waiting for their click: nothing to add
+    (True, False, C, True, None, P),  # cleaned addresses bounce: never
+    (True, True, S, False, None, P),  # an edit never sends a status
+    (True, True, P, False, None, P),
+    (False, True, S, False, U, T),  # a withdrawal is a withdrawal
+    (False, True, P, False, U, T),
+    (False, None, None, False, None, T),
+]
+
+
+@pytest.mark.parametrize("permission,last,remote,opted_out,status,if_new", DOUBLE_OPT_IN_TABLE)
+def test_double_opt_in_table(permission, last, remote, opted_out, status, if_new):
+    decision = decide(permission, last, remote, opted_out, double_opt_in=True)
+    assert (decision.status, decision.status_if_new) == (status, if_new)
+
+
+@pytest.mark.parametrize("permission,last,remote,opted_out", list(
+    itertools.product([True, False], [None, True, False], REMOTE, [True, False])))
+def test_double_opt_in_never_subscribes_anyone_itself(permission, last, remote, opted_out):
+    decision = decide(permission, last, remote, opted_out, double_opt_in=True)
+    assert decision.status != S and decision.status_if_new != S
+    if decision.status == P:
+        assert permission and last is False and remote not in (P, C) and (remote != S or opted_out)
+    without = decide(permission, last, remote, opted_out)
+    if without.status != S:  # double opt-in changes only what would have been a subscription
+        assert decision.status == without.status

@@ -528,8 +528,8 @@ def test_status_command_and_overview_say_when_the_next_attempt_is(initialized, e
     assert data["waiting"] == 1 and data["next_attempt_at"] and data["retrying"][0]["next_attempt_at"]
     client = Client()
     client.force_login(admin_user)
-    html = client.get("/sa/mailchimp/").content.decode()
-    assert 'id="mailchimp-waiting"' in html and "wait for their next attempt" in html
+    html = client.get("/sa/mailchimp/shop/%d/" % initialized.shop_id).content.decode()  # the shop's dashboard
+    assert 'id="mailchimp-health"' in html and "waiting, next attempt at" in html
 
 
 @pytest.mark.django_db

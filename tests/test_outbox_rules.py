@@ -203,7 +203,7 @@ def test_admin_overview_counts_only_the_current_shops_items(initialized, admin_u
                                          status=SyncStatus.FAILED)
     client = Client()
     client.force_login(admin_user)
-    response = client.get("/sa/mailchimp/")
+    response = client.get("/sa/mailchimp/shop/%d/" % shop.pk)  # the shop's Mailchimp dashboard
     assert response.status_code == 200
     html = response.content.decode("utf-8")
     assert _order_row_counts(html) == [0, 0, 0, 2, 2]

@@ -9,44 +9,64 @@ closest current lines; fix ``find``/``replace`` here, or move the mutant to wher
 now. Keep ``find`` short but unique (a line, plus a neighbour line when the line repeats).
 """
 
-#: Test files never run for mutants (slow and unrelated to the sync path, or emulator-only).
+#: The tests a mutant must get past to survive (after its PRIORITY files): the sync path's own.
+#: ``--wide`` runs every tests/test_*.py instead (but EXCLUDED_TESTS): slower, for a final word.
+SYNC_SUITE = [
+    "tests/test_core_rules.py",
+    "tests/test_order_rules.py",
+    "tests/test_outbox_rules.py",
+    "tests/test_errors_and_redaction.py",
+    "tests/test_client.py",
+    "tests/test_sync_contacts.py",
+    "tests/test_sync_orders.py",
+    "tests/test_retries_and_commands.py",
+    "tests/test_store_init.py",
+    "tests/test_core_correctness.py",
+    "tests/test_consent_table.py",
+    "tests/test_consent_scenario.py",
+    "tests/test_signup.py",
+]
+
+#: Never run for mutants, even with ``--wide`` (slow and unrelated to the sync path).
 EXCLUDED_TESTS = [
     "tests/test_demo.py",
     "tests/test_migrations.py",
     "tests/test_celery.py",
     "tests/test_concurrency.py",
+    "tests/test_admin_translations.py",
 ]
 
 #: (path prefix, test files to run first for a mutant there); the first matching prefix wins,
 #: the rest of the sync suite (every tests/test_*.py not excluded) follows.
 PRIORITY = [
     ("shuup_mailchimp/sync/consent.py", ["tests/test_core_rules.py", "tests/test_sync_contacts.py",
-                                         "tests/test_core_correctness.py"]),
+                                         "tests/test_consent_table.py", "tests/test_core_correctness.py"]),
     ("shuup_mailchimp/sync/contacts.py", ["tests/test_core_rules.py", "tests/test_sync_contacts.py",
-                                          "tests/test_core_correctness.py"]),
+                                          "tests/test_order_rules.py", "tests/test_core_correctness.py"]),
     ("shuup_mailchimp/sync/interests.py", ["tests/test_core_rules.py", "tests/test_sync_contacts.py",
                                            "tests/test_store_init.py", "tests/test_core_correctness.py"]),
     ("shuup_mailchimp/sync/store.py", ["tests/test_store_init.py", "tests/test_core_rules.py",
                                        "tests/test_core_correctness.py"]),
     ("shuup_mailchimp/sync/orders.py", ["tests/test_order_rules.py", "tests/test_sync_orders.py",
                                         "tests/test_core_correctness.py"]),
-    ("shuup_mailchimp/sync/payloads.py", ["tests/test_order_rules.py", "tests/test_core_rules.py",
-                                          "tests/test_sync_orders.py", "tests/test_sync_contacts.py"]),
+    ("shuup_mailchimp/sync/payloads.py", ["tests/test_sync_contacts.py", "tests/test_core_rules.py",
+                                          "tests/test_order_rules.py", "tests/test_sync_orders.py"]),
     ("shuup_mailchimp/sync/outbox.py", ["tests/test_outbox_rules.py", "tests/test_retries_and_commands.py",
                                         "tests/test_core_correctness.py"]),
     ("shuup_mailchimp/sync/", ["tests/test_outbox_rules.py", "tests/test_retries_and_commands.py",
-                               "tests/test_core_correctness.py", "tests/test_sync_contacts.py"]),
+                               "tests/test_core_rules.py", "tests/test_core_correctness.py",
+                               "tests/test_sync_contacts.py"]),
     ("shuup_mailchimp/client/", ["tests/test_errors_and_redaction.py", "tests/test_client.py",
                                  "tests/test_retries_and_commands.py"]),
-    ("shuup_mailchimp/receivers.py", ["tests/test_core_rules.py", "tests/test_order_rules.py",
-                                      "tests/test_sync_contacts.py", "tests/test_sync_orders.py"]),
+    ("shuup_mailchimp/receivers.py", ["tests/test_core_rules.py", "tests/test_sync_contacts.py",
+                                      "tests/test_order_rules.py", "tests/test_sync_orders.py"]),
 ]
 
 MUTANTS = [
     # --- consent: which member status we send -------------------------------------------------
     dict(id="consent-new-member-always-subscribed", file="shuup_mailchimp/sync/consent.py",
-         find="if_new = SUBSCRIBED if permission else TRANSACTIONAL",
-         replace="if_new = SUBSCRIBED",
+         find="if_new = (PENDING if double_opt_in else SUBSCRIBED) if permission else TRANSACTIONAL",
+         replace="if_new = (PENDING if double_opt_in else SUBSCRIBED)",
          why="a contact without marketing permission is created as a subscribed member"),
     dict(id="consent-cleaned-rule-only-without-permission", file="shuup_mailchimp/sync/consent.py",
          find="    if remote_status == CLEANED:\n",
@@ -64,6 +84,10 @@ MUTANTS = [
          find="        if remote_status == PENDING:",
          replace="        if remote_status == PENDING and opted_out:",
          why="permission given in Shuup turns a pending double opt-in into subscribed without the click"),
+    dict(id="consent-double-opt-in-skipped-when-unknown", file="shuup_mailchimp/sync/consent.py",
+         find="        if double_opt_in:  # rule 7",
+         replace="        if double_opt_in and remote_status is not None:  # rule 7",
+         why="a double opt-in sign-up is subscribed without Mailchimp's confirmation email"),
     dict(id="consent-withdrawal-ignores-pending", file="shuup_mailchimp/sync/consent.py",
          find="if last_permission and remote_status in (SUBSCRIBED, PENDING, None):",
          replace="if last_permission and remote_status in (SUBSCRIBED, None):",
@@ -100,11 +124,15 @@ MUTANTS = [
          why="a permanently deleted address fails the contact item instead of ending it as final"),
     dict(id="contact-forgotten-not-remembered", file="shuup_mailchimp/sync/contacts.py",
          find="state.update(forgotten=True, member_status=None, opted_out=True, permission=permission, email=email)",
-         replace="state.update(forgotten=False, member_status=None, opted_out=True, permission=permission, email=email)",
+         replace="state.update(forgotten=False, member_status=None, opted_out=True, permission=permission, "
+                 "email=email)",
          why="orders of a permanently deleted customer are still sent to Mailchimp"),
     dict(id="contact-only-subscribe-statuses-sent", file="shuup_mailchimp/sync/contacts.py",
-         find="    if decision.status:\n",
-         replace="    if decision.status in (consent.SUBSCRIBED, consent.PENDING):\n",
+         find="def _put(client, shop_settings, contact, email, member, decision):\n"
+              "    body = dict(member, status_if_new=decision.status_if_new)\n    if decision.status:\n",
+         replace="def _put(client, shop_settings, contact, email, member, decision):\n"
+                 "    body = dict(member, status_if_new=decision.status_if_new)\n"
+                 "    if decision.status in (consent.SUBSCRIBED, consent.PENDING):\n",
          why="a withdrawal (status unsubscribed) is never sent"),
     dict(id="contact-move-patches-new-address", file="shuup_mailchimp/sync/contacts.py",
          find='members.update_member(client, audience_id, old_email, {"email_address": new_email})',
@@ -130,7 +158,8 @@ MUTANTS = [
          why="every contact sync lists and re-creates the interests"),
     dict(id="interests-rename-sends-identifier", file="shuup_mailchimp/sync/interests.py",
          find="api.rename_interest(client, shop_settings.audience_id, category_id, item.remote_id, name)",
-         replace="api.rename_interest(client, shop_settings.audience_id, category_id, item.remote_id, group.identifier)",
+         replace="api.rename_interest(client, shop_settings.audience_id, category_id, item.remote_id, "
+                 "group.identifier)",
          why="a group rename does not reach Mailchimp"),
     dict(id="interests-delete-inverted", file="shuup_mailchimp/sync/interests.py",
          find="        if item.remote_id:\n            try:\n                api.delete_interest",
@@ -180,13 +209,17 @@ MUTANTS = [
          replace="    done = _owned(item).update(\n        status=status,",
          why="a change made while a failing item was in flight is failed with the old error, never sent"),
     dict(id="outbox-permanent-retried", file="shuup_mailchimp/sync/outbox.py",
-         find="give_up = (not transient) or attempts >= app_settings.MAX_ATTEMPTS",
-         replace="give_up = attempts >= app_settings.MAX_ATTEMPTS",
+         find="\n    give_up = (not transient) or attempts >= app_settings.MAX_ATTEMPTS\n",
+         replace="\n    give_up = attempts >= app_settings.MAX_ATTEMPTS\n",
          why="permanent errors (invalid email) are retried MAX_ATTEMPTS times"),
     dict(id="outbox-give-up-off-by-one", file="shuup_mailchimp/sync/outbox.py",
-         find="give_up = (not transient) or attempts >= app_settings.MAX_ATTEMPTS",
-         replace="give_up = (not transient) or attempts > app_settings.MAX_ATTEMPTS",
+         find="\n    give_up = (not transient) or attempts >= app_settings.MAX_ATTEMPTS\n",
+         replace="\n    give_up = (not transient) or attempts > app_settings.MAX_ATTEMPTS\n",
          why="one attempt more than configured"),
+    dict(id="outbox-batch-permanent-retried", file="shuup_mailchimp/sync/outbox.py", tests=["tests/test_full_sync.py"],
+         find="\n        give_up = (not transient) or attempts >= app_settings.MAX_ATTEMPTS\n",
+         replace="\n        give_up = attempts >= app_settings.MAX_ATTEMPTS\n",
+         why="in a full sync (batches), permanent errors are retried MAX_ATTEMPTS times"),
     dict(id="outbox-retry-at-once", file="shuup_mailchimp/sync/outbox.py",
          find="next_attempt_at=None if give_up else backoff,",
          replace="next_attempt_at=None if give_up else now,",
@@ -227,11 +260,13 @@ MUTANTS = [
          why="an invalid email is retried instead of failing at once"),
     dict(id="exec-database-error-permanent", file="shuup_mailchimp/sync/execution.py",
          find='return MailchimpError(title="Database error", detail="%s: %s" % (type(exc).__name__, exc)), True, \\',
-         replace='return MailchimpError(title="Database error", detail="%s: %s" % (type(exc).__name__, exc)), False, \\',
+         replace='return MailchimpError(title="Database error", detail="%s: %s" % (type(exc).__name__, exc)), '
+                 'False, \\',
          why="a passing database hiccup (deadlock, locked) fails the item for good"),
     dict(id="exec-bug-permanent", file="shuup_mailchimp/sync/execution.py",
          find='return MailchimpError(title="Internal error", detail="%s: %s" % (type(exc).__name__, exc)), True, \\',
-         replace='return MailchimpError(title="Internal error", detail="%s: %s" % (type(exc).__name__, exc)), False, \\',
+         replace='return MailchimpError(title="Internal error", detail="%s: %s" % (type(exc).__name__, exc)), '
+                 'False, \\',
          why="a bug in one sync fails the item at once instead of retrying with bounds after a fix"),
     dict(id="processing-sends-for-disabled-shop", file="shuup_mailchimp/sync/processing.py",
          find="        if not shop_settings.is_active:\n",
@@ -256,8 +291,10 @@ MUTANTS = [
          replace="if not permission and shop_settings.send_transactional:",
          why="orders of customers without permission are sent when the shop said not to"),
     dict(id="orders-skip-opted-out-customers", file="shuup_mailchimp/sync/orders.py",
-         find='    if state.get("forgotten"):\n',
-         replace='    if state.get("opted_out"):\n',
+         find='    if state.get("forgotten"):\n        return None, "customer was permanently deleted in Mailchimp; '
+              'their orders are not sent"\n    if state.get("erased") or erasure_requested(',
+         replace='    if state.get("opted_out"):\n        return None, "customer was permanently deleted in Mailchimp; '
+                 'their orders are not sent"\n    if state.get("erased") or erasure_requested(',
          why="orders of a customer who unsubscribed are never sent (revenue reports are wrong)"),
     dict(id="payload-partly-paid-is-paid", file="shuup_mailchimp/sync/payloads.py",
          find="if order.payment_status == PaymentStatus.FULLY_PAID:",
@@ -348,7 +385,8 @@ MUTANTS = [
          replace="for model in (Contact, PersonContact):",
          why="edits of company contacts never reach Mailchimp"),
     dict(id="receivers-group-reverse-ignored", file="shuup_mailchimp/receivers.py",
-         find="    if reverse:  # contact.groups.add(group...): instance is the contact\n        record_contacts([instance.pk])",
+         find="    if reverse:  # contact.groups.add(group...): instance is the contact\n"
+              "        record_contacts([instance.pk])",
          replace="    if reverse:  # contact.groups.add(group...): instance is the contact\n        return",
          why="contact.groups.add(...) never updates the member's interests"),
     dict(id="receivers-clear-forgets-members", file="shuup_mailchimp/receivers.py",

@@ -11,14 +11,15 @@ How it works:
 1. Snapshot: every file ``git ls-files --cached --others --exclude-standard`` lists (tracked and
    new, not ignored), with its working-tree contents, is copied to a temp dir, once; then one
    copy per worker. All mutants see that one snapshot even if others edit the tree meanwhile.
-2. Stale check: a mutant whose ``find`` does not occur exactly once in the snapshot is STALE
-   (listed with the closest current lines, to make refreshing it quick) and is not counted.
+2. Stale check: a mutant whose ``find`` does not occur exactly once in the snapshot (or whose
+   mutated file would not compile) is STALE, listed with the closest current lines to make
+   refreshing it quick, and is not counted.
 3. Baseline: the test selection runs once unmutated; tests failing there (someone's edit in
    flight) are deselected for every mutant, and named in the report.
 4. Mutants run in parallel (``--jobs``, default 2), each with ``pytest -x`` in two runs: the
    test files most likely to kill it (``PRIORITY`` in mutants.py), then, if it survived those,
-   the rest of the sync suite (every ``tests/test_*.py`` but ``EXCLUDED_TESTS``). A failing run
-   is a kill; a time-out counts as a kill and is flagged; a survivor passed the whole suite.
+   the rest of ``SYNC_SUITE`` (with ``--wide``: every ``tests/test_*.py`` but ``EXCLUDED_TESTS``).
+   A failing run is a kill; a time-out counts as a kill and is flagged; a survivor passed it all.
 
 Usage::
 
@@ -26,6 +27,7 @@ Usage::
     python tools/mutation.py --check         # only the stale check (no tests): for refreshing the list
     python tools/mutation.py -k consent      # mutants whose id contains "consent"
     python tools/mutation.py --list          # ids, files and whys
+    python tools/mutation.py --wide          # survivors must pass every test file, not only SYNC_SUITE
     python tools/mutation.py --jobs 2 --timeout 300 --keep
 
 Refreshing after a rewrite: run ``--check``; for each STALE mutant it prints the lines of the
@@ -109,6 +111,10 @@ def stale_reason(mutant, snap: Path):
     if found == 1:
         if mutant["find"] == mutant["replace"]:
             return "find and replace are the same", []
+        try:  # a mutant that does not even compile would be "killed" by any test run: not a real kill
+            compile(text.replace(mutant["find"], mutant["replace"], 1), str(path), "exec")
+        except SyntaxError as exc:
+            return "the mutated file does not compile (%s, line %s)" % (exc.msg, exc.lineno), []
         return None, []
     first = next((line.strip() for line in mutant["find"].splitlines() if line.strip()), "")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -116,7 +122,7 @@ def stale_reason(mutant, snap: Path):
     return ("snippet found %d times (must be exactly once)" % found), close
 
 
-def selection(mutant, priority, all_tests):
+def selection(mutant, priority, all_tests, present):
     """(first, rest): the test files most likely to kill the mutant, then the rest of the sync suite.
 
     Two pytest runs, because pytest-django reorders a run (database tests first, plain tests
@@ -129,15 +135,22 @@ def selection(mutant, priority, all_tests):
             break
     chosen, seen = [], set()
     for name in first:
-        if name in all_tests and name not in seen:
+        if name in present and name not in seen:
             chosen.append(name)
             seen.add(name)
     return chosen, [name for name in all_tests if name not in seen]
 
 
-def sync_suite(snap: Path, excluded):
-    return sorted(str(p.relative_to(snap)) for p in (snap / "tests").glob("test_*.py")
-                  if str(p.relative_to(snap)) not in excluded)
+def test_files(snap: Path, module, wide: bool):
+    """(the suite, every test file of the snapshot, the ones neither in the suite nor excluded)."""
+    present = sorted(str(p.relative_to(snap)) for p in (snap / "tests").glob("test_*.py"))
+    excluded = set(module.EXCLUDED_TESTS)
+    if wide:
+        suite = [name for name in present if name not in excluded]
+    else:
+        suite = [name for name in module.SYNC_SUITE if name in present]
+    named = set(module.SYNC_SUITE) | excluded
+    return suite, present, [name for name in present if name not in named]
 
 
 # --- running pytest ------------------------------------------------------------------------
@@ -167,6 +180,9 @@ def baseline(python, copy: Path, tests, timeout):
         sys.exit("mutation: the baseline run timed out after %ds" % timeout)
     if rc not in (0, 1):
         sys.exit("mutation: the baseline run cannot run (exit %s):\n%s" % (rc, output[-3000:]))
+    if not re.search(r"\b\d+ passed\b", output):
+        sys.exit("mutation: the unmutated suite does not run (an edit in flight?); its output ends with:\n%s"
+                 % "\n".join(output.strip().splitlines()[-15:]))
     failing = sorted(set(m.group(2) for m in _SUMMARY.finditer(output)))
     extra = []
     for nodeid in failing:
@@ -188,7 +204,10 @@ def run_mutant(python, copy: Path, mutant, phases, extra, timeout, original: str
                 return "KILLED", "time-out after %ds" % timeout, total
             if rc in (1, 2):  # failed tests, or the mutant broke collection (an import error)
                 killers = [m.group(2) for m in _SUMMARY.finditer(output)]
-                return "KILLED", (killers[0] if killers else "exit %d" % rc), total
+                if killers:
+                    return "KILLED", killers[0], total
+                last = output.strip().splitlines()[-1:] or [""]
+                return "KILLED", "no test failed; exit %d: %s" % (rc, last[0][:150]), total
             if rc != 0:
                 last = output.strip().splitlines()[-1:] or [""]
                 return "ERROR", "pytest exit %d: %s" % (rc, last[0]), total
@@ -210,6 +229,8 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="only report stale mutants; run no tests")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--keep", action="store_true", help="keep the temp copies")
+    parser.add_argument("--wide", action="store_true",
+                        help="a survivor must pass every tests/test_*.py (but EXCLUDED_TESTS), not only SYNC_SUITE")
     parser.add_argument("--fail-under", type=float, default=None, help="exit 1 when the kill rate (%%) is lower")
     args = parser.parse_args(argv)
 
@@ -247,7 +268,10 @@ def main(argv=None):
             print("mutation: no current mutants to run")
             return 1
 
-        all_tests = sync_suite(snap, set(module.EXCLUDED_TESTS))
+        all_tests, present, unlisted = test_files(snap, module, args.wide)
+        if unlisted and not args.wide:
+            print("mutation: test files in neither SYNC_SUITE nor EXCLUDED_TESTS (not run; --wide runs them): %s"
+                  % " ".join(name.split("/")[-1] for name in unlisted))
         copies = []
         for n in range(max(1, args.jobs)):
             copy = tmp / ("worker%d" % n)
@@ -255,7 +279,9 @@ def main(argv=None):
             copies.append(copy)
         check_imports_from_copy(args.python, copies[0])
 
-        union = all_tests
+        first_files = [name for _prefix, files in module.PRIORITY for name in files]
+        first_files += [name for m in live for name in m.get("tests", [])]
+        union = all_tests + sorted({n for n in first_files if n in present and n not in all_tests})
         extra, failing, base_seconds, _output = baseline(args.python, copies[0], union, timeout=1800)
         timeout = args.timeout or int(3 * base_seconds + 60)
         print("mutation: baseline %.0fs over %d test files; per-mutant time-out %ds; %d job(s)" % (
@@ -276,7 +302,7 @@ def main(argv=None):
             index, mutant = index_mutant
             copy = free.get()
             try:
-                phases = selection(mutant, module.PRIORITY, all_tests)
+                phases = selection(mutant, module.PRIORITY, all_tests, present)
                 verdict, detail, seconds = run_mutant(args.python, copy, mutant, phases, extra, timeout,
                                                       originals[mutant["file"]])
             finally:
@@ -292,7 +318,7 @@ def main(argv=None):
 
         survivors = [(m, d) for m, v, d, _s in results if v == "SURVIVED"]
         errors = [(m, d) for m, v, d, _s in results if v == "ERROR"]
-        timeouts = [m for m, v, d, _s in results if v == "KILLED" and d.startswith("time-out")]
+        timeouts = [m for m, v, d, _s in results if v == "KILLED" and d.startswith(("time-out", "no test failed"))]
         killed = sum(1 for _m, v, _d, _s in results if v == "KILLED")
         counted = killed + len(survivors)
         if survivors:
@@ -305,7 +331,8 @@ def main(argv=None):
             for m, detail in errors:
                 print("  %s: %s" % (m["id"], detail))
         if timeouts:
-            print("\nkilled by time-out (check these are real hangs): %s" % ", ".join(m["id"] for m in timeouts))
+            print("\nkilled by a time-out or a failure outside any test (check these are real kills): %s"
+                  % ", ".join(m["id"] for m in timeouts))
         rate = 100.0 * killed / counted if counted else 0.0
         print("\nmutation: %d mutants: %d killed, %d survived, %d stale (not counted), %d errors; %.0fs in all" % (
             len(mutants), killed, len(survivors), len(stale), len(errors), time.monotonic() - started))

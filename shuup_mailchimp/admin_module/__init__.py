@@ -43,6 +43,11 @@ class MailchimpAdminModule(AdminModule):
             admin_url(SHOP + r"items/(?P<pk>\d+)/$", VIEWS + ".SyncItemDetailView", name="shuup_mailchimp.sync_item",
                       permissions=(access.SYNC_ITEMS,)),
             admin_url(SHOP + r"log/$", VIEWS + ".LogEntryListView", name="shuup_mailchimp.log"),
+            admin_url(SHOP + r"full-sync/$", VIEWS + ".full_sync.FullSyncView", name="shuup_mailchimp.full_sync"),
+            admin_url(SHOP + r"full-sync/schedule/$", VIEWS + ".full_sync.FullSyncScheduleView",
+                      name="shuup_mailchimp.full_sync_schedule"),
+            admin_url(SHOP + r"full-sync/progress\.json$", VIEWS + ".full_sync.FullSyncProgressView",
+                      name="shuup_mailchimp.full_sync_progress", permissions=(access.FULL_SYNC,)),
         ]
 
     def get_extra_permissions(self):

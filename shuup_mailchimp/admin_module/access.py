@@ -58,3 +58,12 @@ def shop_or_404(request, shop_pk):
 
 def can(request, permission) -> bool:
     return has_permission(request.user, permission)
+
+
+#: The full sync's page (progress, history) and its progress JSON; scheduling one (views/full_sync.py).
+FULL_SYNC = "shuup_mailchimp.full_sync"
+SCHEDULE_SYNC = "shuup_mailchimp.full_sync_schedule"
+HELP_TEXTS.update({
+    FULL_SYNC: _("See a shop's full syncs with Mailchimp: the progress of the latest and the past ones."),
+    SCHEDULE_SYNC: _("Schedule a full sync of a shop with Mailchimp (everything it has, in batches)."),
+})

@@ -193,7 +193,8 @@ def explain_report(report, base_url="") -> list:
         return [_("No Mailchimp API key is saved for this shop."),
                 _("What to do: paste the key on the shop's Mailchimp tab (Mailchimp: Profile > Extras > API keys).")]
     if cause == c.CAUSE_KEY:
-        return [_("Mailchimp refused the API key (%(message)s).") % {"message": clean_detail("", _inner(report.problem))},
+        message = clean_detail("", _inner(report.problem))
+        return [_("Mailchimp refused the API key (%(message)s).") % {"message": message},
                 _("What to do: copy the key again from Mailchimp (Profile > Extras > API keys). It looks like "
                   "<32 hex digits>-us6; the part after the dash is the data centre and must stay.")]
     if cause == c.CAUSE_NETWORK:

@@ -7,7 +7,8 @@ Two decisions live here:
 * A new key or audience is tried against Mailchimp before saving (``check_connection`` on an
   unsaved copy). A refused key or a missing audience blocks saving; network trouble does
   not (Mailchimp being down must not stop a shop owner from saving the shop), it becomes
-  a warning the form part shows after saving.
+  a warning the form part shows after saving; except that an unchecked key or audience never
+  replaces a saved one, which may be working (the field then says so; clear it to save the rest).
 """
 import copy
 
@@ -24,6 +25,12 @@ from shuup_mailchimp.sync.connection import (
     TRANSIENT_CAUSES,
     check_connection,
 )
+from shuup_mailchimp.sync.signup import marketing_permission_choices
+
+#: Commerce automations (sync/carts.py, sync/signup.py): abandoned carts, sign-ups, the GDPR permission.
+AUTOMATION_FIELDS = ("send_carts", "abandoned_cart_tag", "double_opt_in", "signup_on_registration",
+                     "signup_consent_text", "marketing_permission_id")
+
 
 def classify_report(report):
     """``"ok"``, ``"transient"`` (warn, save anyway), ``"key"``, ``"audience"`` or ``"other"`` (form errors)."""
@@ -51,10 +58,11 @@ class MailchimpShopSettingsForm(forms.ModelForm):
     class Meta:
         model = MailchimpShopSettings
         # ``api_key`` is not a model field here on purpose: an empty input must not overwrite it.
-        fields = ("enabled", "audience_id", "store_id", "two_way_sync", "conflict_policy", "send_transactional")
+        fields = ("enabled", "audience_id", "store_id", "two_way_sync", "conflict_policy", "send_transactional",
+                  ) + AUTOMATION_FIELDS
 
     field_order = ("enabled", "api_key", "audience_id", "store_id", "two_way_sync", "conflict_policy",
-                   "send_transactional")
+                   "send_transactional") + AUTOMATION_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,6 +75,13 @@ class MailchimpShopSettingsForm(forms.ModelForm):
         else:
             help_text = _("No key is saved. Mailchimp: Profile > Extras > API keys.")
         self.fields["api_key"].help_text = help_text
+        # GDPR: offer the audience's own marketing permissions (read from Mailchimp, cached) when it has any.
+        choices = marketing_permission_choices(self.instance) if self.instance.is_configured else []
+        if choices:
+            field = self.fields["marketing_permission_id"]
+            self.fields["marketing_permission_id"] = forms.ChoiceField(
+                label=field.label, help_text=field.help_text, required=False,
+                choices=[("", _("(not sent)"))] + list(choices))
 
     def clean_api_key(self):
         value = self.cleaned_data.get("api_key", "")
@@ -114,8 +129,24 @@ class MailchimpShopSettingsForm(forms.ModelForm):
         self.connection_report = report
         verdict = classify_report(report)
         text = " ".join(report.lines())
-        if verdict == "transient":
-            self.warnings.append(_("The settings were saved but could not be checked: %s") % text)
+        original = self.instance
+        replaces = (original.api_key and original.api_key != api_key) or (
+            original.audience_id and original.audience_id != audience_id)
+        if verdict == "transient" and replaces:
+            from shuup_mailchimp.admin_module.explain import explain_report
+            from shuup_mailchimp.client import api_base_url
+
+            field = "api_key" if original.api_key != api_key else "audience_id"
+            self.add_error(field, _(
+                "Mailchimp could not be reached to check this, so the saved value stays in use: %(why)s Save again "
+                "once Mailchimp answers, or empty this field to save the other changes."
+            ) % {"why": explain_report(report, api_base_url(api_key))[0]})
+        elif verdict == "transient":
+            from shuup_mailchimp.admin_module.explain import explain_report
+            from shuup_mailchimp.client import api_base_url
+
+            self.warnings.append(_("The settings were saved but could not be checked: %s") % " ".join(
+                explain_report(report, api_base_url(api_key))))
         elif verdict == "key":
             self.add_error("api_key", text)
         elif verdict == "audience":

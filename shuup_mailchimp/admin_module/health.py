@@ -24,6 +24,10 @@ from .explain import explain
 
 #: Log rows of API calls (process rows have no method).
 CALLS = ~Q(method="")
+#: Failed calls that say something about the connection itself: Mailchimp unreachable or failing
+#: (no status, 429, 5xx) or refusing the key (401/403). A 400 or 404 is about one object: it shows on
+#: that object's item, not as the shop's health.
+CONNECTION_FAILURES = Q(status_code__isnull=True) | Q(status_code__in=[401, 403, 408, 429]) | Q(status_code__gte=500)
 WRITES = Q(method__in=["POST", "PUT", "PATCH", "DELETE"])
 
 OK, INFO, WARNING, DANGER = "success", "info", "warning", "danger"
@@ -51,7 +55,16 @@ class ShopHealth:
     last_call_error: Optional[MailchimpLogEntry]
     failing_since: Optional[object]
     last_synced_at: Optional[object]
+    #: The latest failed call of any kind (a 400 about one object too), for the grid's "last error".
+    last_error: Optional[MailchimpLogEntry] = None
     lines: List[Line] = field(default_factory=list)
+
+    @property
+    def last_error_text(self):
+        error = self.last_error
+        if error is None:
+            return ""
+        return explain(error.status_code, error.error_title, error.error_detail).one_line()
 
     @property
     def configured(self):
@@ -98,7 +111,7 @@ def shop_health(shop) -> ShopHealth:
     waiting_count, next_attempt_at = waiting(shop.pk)
     calls = MailchimpLogEntry.objects.filter(CALLS, shop=shop)
     last_success_at = calls.filter(success=True).aggregate(at=Max("created_on"))["at"]
-    errors_since = calls.filter(success=False)
+    errors_since = calls.filter(CONNECTION_FAILURES, success=False)
     if last_success_at:
         errors_since = errors_since.filter(created_on__gt=last_success_at)
     last_call_error = errors_since.order_by("-created_on", "-pk").first()
@@ -110,6 +123,7 @@ def shop_health(shop) -> ShopHealth:
         synced=by_status[SyncStatus.SYNCED], waiting=waiting_count, next_attempt_at=next_attempt_at,
         last_success_at=last_success_at, last_call_error=last_call_error, failing_since=failing_since,
         last_synced_at=last_synced_at,
+        last_error=calls.filter(success=False).order_by("-created_on", "-pk").first(),
     )
     health.lines = _lines(health)
     return health
@@ -129,9 +143,12 @@ def _lines(h: ShopHealth) -> List[Line]:
     if error is not None:
         explained = explain(error.status_code, error.error_title, error.error_detail)
         since = _fmt(h.failing_since)
-        if explained.retried:
+        if explained.retried and not error.status_code:
             text = _("Mailchimp unreachable since %(since)s: %(reason)s") % {
                 "since": since, "reason": explained.headline}
+        elif explained.retried:
+            text = _("Mailchimp calls failing since %(since)s: %(reason)s") % {
+                "since": since, "reason": explained.one_line()}
         else:
             text = _("Mailchimp has refused calls since %(since)s: %(reason)s") % {
                 "since": since, "reason": explained.one_line()}
@@ -172,7 +189,8 @@ def count_rows(counts):
 
 
 def activity(shop, days=14):
-    """(labels, sent per day, failed per day) of API writes over the last ``days`` days."""
+    """(labels, sent per day, failed per day, webhooks received per day) over the last ``days`` days:
+    API writes from the call log, webhooks from their raw rows."""
     today = timezone.localtime(timezone.now()).date()
     start = today - timedelta(days=days - 1)
     since = timezone.now() - timedelta(days=days)
@@ -184,9 +202,19 @@ def activity(shop, days=14):
     sent, failed = {}, {}
     for day, success, n in rows:
         (sent if success else failed)[day] = (sent if success else failed).get(day, 0) + n
+    received = {}
+    try:
+        from shuup_mailchimp.models import MailchimpWebhookEvent
+    except ImportError:  # an installation without webhooks
+        MailchimpWebhookEvent = None
+    if MailchimpWebhookEvent is not None:
+        hooks = (MailchimpWebhookEvent.objects.filter(shop=shop, received_on__gte=since)
+                 .annotate(day=TruncDate("received_on")).values_list("day").annotate(n=Count("pk")).order_by())
+        received = dict(hooks)
     days_list = [start + timedelta(days=i) for i in range(days)]
     labels = [d.strftime("%d.%m.") for d in days_list]
-    return labels, [sent.get(d, 0) for d in days_list], [failed.get(d, 0) for d in days_list]
+    return (labels, [sent.get(d, 0) for d in days_list], [failed.get(d, 0) for d in days_list],
+            [received.get(d, 0) for d in days_list])
 
 
 def latest_errors(shop, limit=10):

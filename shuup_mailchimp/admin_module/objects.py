@@ -21,6 +21,8 @@ MODELS = {
 }
 if hasattr(SyncKind, "ERASURE"):
     MODELS[SyncKind.ERASURE] = Contact
+if hasattr(SyncKind, "SEGMENT"):
+    MODELS[SyncKind.SEGMENT] = ContactGroup  # a group kept as a Mailchimp tag
 
 
 @dataclass

@@ -60,10 +60,14 @@ def queue_contact(shop_id, contact_id) -> int:
     return len(item_ids)
 
 
-def queued_message(count) -> str:
+def queued_message(count, again=True) -> str:
     """What happens next, truthfully, for the current dispatch mode."""
-    text = ungettext("%(n)d item is queued to be sent again.", "%(n)d items are queued to be sent again.",
-                     count) % {"n": count}
+    if again:
+        text = ungettext("%(n)d item is queued to be sent again.", "%(n)d items are queued to be sent again.",
+                         count) % {"n": count}
+    else:
+        text = ungettext("%(n)d item is queued to be sent.", "%(n)d items are queued to be sent.", count) % {
+            "n": count}
     mode = _dispatch_mode()
     if mode == DISPATCH_CELERY:
         when = _("A Celery worker sends them within a few seconds; reload this page to see the result.")

@@ -27,11 +27,15 @@ class BatchResultsGone(MailchimpNotFoundError):
     """The batch's results cannot be had: the batch was deleted (cancelled) or its archive expired."""
 
 
-def operation(method: str, path: str, operation_id: str, body: Optional[dict] = None) -> dict:
-    """One batch operation; ``body`` is encoded to the JSON string Mailchimp expects."""
+def operation(method: str, path: str, operation_id: str, body: Optional[dict] = None,
+              fields: Optional[str] = None) -> dict:
+    """One batch operation; ``body`` is encoded to the JSON string Mailchimp expects. ``fields``:
+    what the result should hold (e.g. ``"status"``), which keeps the results archive small."""
     op = {"method": method, "path": path, "operation_id": operation_id}
     if body is not None:
         op["body"] = json.dumps(body, separators=(",", ":"))
+    if fields:
+        op["params"] = {"fields": fields}
     return op
 
 
@@ -76,10 +80,22 @@ def delete(client: MailchimpClient, batch_id: str) -> None:
         pass
 
 
+def response_of(result: dict):
+    """The decoded ``response`` of one result (``None`` when empty); decoded on first use only,
+    as most successful results are never read."""
+    if "response" not in result:
+        text = result.pop("text", "")
+        try:
+            result["response"] = json.loads(text) if text else None
+        except ValueError:
+            result["response"] = {"detail": str(text)[:500]}
+    return result["response"]
+
+
 def download_results(client: MailchimpClient, url: str) -> Iterator[dict]:
-    """Download a results archive and yield ``{operation_id, status_code, response}`` with the
-    response decoded (``None`` for an empty one). The archive is spooled to a temporary file, so
-    memory stays flat whatever its size.
+    """Download a results archive and yield ``{operation_id, status_code, text}`` (read the
+    response with :func:`response_of`). The archive is spooled to a temporary file, so memory
+    stays flat whatever its size.
 
     Raises :class:`BatchResultsGone` when the link is dead (403/404: expired or deleted),
     a transient error when the download fails (retry later).
@@ -120,12 +136,7 @@ def download_results(client: MailchimpClient, url: str) -> Iterator[dict]:
                 if not member.isfile() or not member.name.endswith(".json"):
                     continue
                 for entry in json.load(archive.extractfile(member)):
-                    text = entry.get("response")
-                    try:
-                        decoded = json.loads(text) if text else None
-                    except ValueError:
-                        decoded = {"detail": str(text)[:500]}
-                    yield {"operation_id": entry.get("operation_id") or "", "status_code": int(entry.get(
-                        "status_code") or 0), "response": decoded}
+                    yield {"operation_id": entry.get("operation_id") or "",
+                           "status_code": int(entry.get("status_code") or 0), "text": entry.get("response") or ""}
     finally:
         spool.close()

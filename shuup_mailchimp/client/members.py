@@ -41,3 +41,17 @@ def list_members(client: MailchimpClient, audience_id: str, offset: int, count: 
                  fields: str = "members.email_address,members.status,members.merge_fields,members.interests,"
                                "total_items") -> dict:
     return client.get("members.all", "lists/%s/members" % audience_id, offset=offset, count=count, fields=fields)
+
+
+def marketing_permissions(client: MailchimpClient, audience_id: str) -> list:
+    """The audience's GDPR marketing permissions, ``[{marketing_permission_id, text}]``, read from one
+    member as mc-woocommerce does (Mailchimp has no endpoint for the list's own); [] without GDPR
+    fields or members."""
+    data = client.get("members.marketing_permissions", "lists/%s/members" % audience_id, count=1,
+                      fields="members.marketing_permissions")
+    found = []
+    for member in data.get("members") or []:
+        for perm in member.get("marketing_permissions") or []:
+            if perm.get("marketing_permission_id"):
+                found.append({"marketing_permission_id": perm["marketing_permission_id"], "text": perm.get("text", "")})
+    return found

@@ -1,3 +1,5 @@
+from .automations import *  # noqa: F401,F403 (its __all__: newsletter sign-ups)
+from .campaigns import *  # noqa: F401,F403 (its __all__: campaigns, segments, order attribution)
 from .full_sync import MailchimpFullSync, MailchimpSyncBatch
 from .logs import MailchimpLogEntry
 from .shop_settings import MailchimpShopSettings

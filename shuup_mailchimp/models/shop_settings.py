@@ -58,6 +58,52 @@ class MailchimpShopSettings(models.Model):
         ),
     )
     webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, verbose_name=_("webhook secret"))
+    # Commerce automations (sync/carts.py, sync/signup.py): abandoned carts, sign-ups, GDPR fields.
+    send_carts = models.BooleanField(
+        default=True,
+        verbose_name=_("send abandoned carts"),
+        help_text=_(
+            "Baskets of customers who may receive marketing go to Mailchimp as carts once left idle, for its "
+            "abandoned-cart automation; placing the order or emptying the basket removes them."
+        ),
+    )
+    abandoned_cart_tag = models.CharField(
+        max_length=100,
+        blank=True,
+        verbose_name=_("abandoned-cart tag"),
+        help_text=_('Optional: a tag (e.g. "Abandoned cart") the member carries while their cart waits in '
+                    "Mailchimp; it is removed when they order or empty the basket."),
+    )
+    double_opt_in = models.BooleanField(
+        default=True,
+        verbose_name=_("double opt-in for sign-ups"),
+        help_text=_(
+            "Newsletter sign-ups (the sign-up box, the registration checkbox) are added as pending: Mailchimp "
+            "emails a confirmation and subscribes them only after their click."
+        ),
+    )
+    signup_on_registration = models.BooleanField(
+        default=False,
+        verbose_name=_("newsletter checkbox on registration"),
+        help_text=_("Offer an (unticked) newsletter checkbox with the consent text below on the registration form."),
+    )
+    signup_consent_text = models.TextField(
+        blank=True,
+        verbose_name=_("sign-up consent text"),
+        help_text=_(
+            "What a person agrees to by signing up, e.g. \"Yes, email me news and offers. I can unsubscribe at any "
+            "time.\" Shown by the registration checkbox and, unless it has its own, by the sign-up box."
+        ),
+    )
+    marketing_permission_id = models.CharField(
+        max_length=64,
+        blank=True,
+        verbose_name=_("GDPR marketing permission"),
+        help_text=_(
+            "For audiences with GDPR fields: the Mailchimp marketing permission that means email marketing. It "
+            "follows each contact's marketing permission (withdrawal clears it). Empty: not sent."
+        ),
+    )
     interest_category_id = models.CharField(max_length=32, blank=True, editable=False)
     store_initialized_on = models.DateTimeField(null=True, blank=True, editable=False)
     created_on = models.DateTimeField(auto_now_add=True, editable=False)

@@ -11,6 +11,9 @@ Everything that can subscribe someone goes through :func:`decide`. Its inputs:
 ``opted_out``
     The *person* opted out in Mailchimp: unsubscribed themselves (email footer link, a form:
     "compliance state") or the address was cleaned. Only they can bring themselves back.
+``double_opt_in``
+    The permission was given by a newsletter sign-up in a shop that asks for double opt-in
+    (``sync/signup.py``; false for every other change): Mailchimp, not we, subscribes them.
 
 The rules, and why (``../shared/docs/mailchimp-api.md``, "Who unsubscribed matters"):
 
@@ -24,6 +27,8 @@ The rules, and why (``../shared/docs/mailchimp-api.md``, "Who unsubscribed matte
 4. A cleaned address is never sent a status: it bounces.
 5. A withdrawal unsubscribes a member who is subscribed or pending.
 6. A new member (``status_if_new``) is ``subscribed`` only with permission, else ``transactional``.
+7. Double opt-in: what would be ``subscribed`` (a new member, fresh permission) is ``pending``
+   instead, so Mailchimp emails its confirmation; a member already subscribed is left alone.
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -45,9 +50,9 @@ class Decision:
 
 
 def decide(permission: bool, last_permission: Optional[bool], remote_status: Optional[str],
-           opted_out: bool) -> Decision:
+           opted_out: bool, double_opt_in: bool = False) -> Decision:
     """The one consent decision; see the module docstring for the table."""
-    if_new = SUBSCRIBED if permission else TRANSACTIONAL
+    if_new = (PENDING if double_opt_in else SUBSCRIBED) if permission else TRANSACTIONAL
     if remote_status == CLEANED:
         return Decision(None, if_new, "cleaned in Mailchimp (address bounces): not re-subscribed")
     if permission == last_permission:  # rule 1: an edit, not a consent change
@@ -64,6 +69,10 @@ def decide(permission: bool, last_permission: Optional[bool], remote_status: Opt
             return Decision(None, if_new, "waiting for the person to confirm")
         if opted_out:
             return Decision(PENDING, if_new, "permission given again: re-confirmation requested")
+        if double_opt_in:  # rule 7
+            if remote_status == SUBSCRIBED:
+                return Decision(None, if_new, "already subscribed")
+            return Decision(PENDING, if_new, "double opt-in: Mailchimp asks the person to confirm")
         return Decision(SUBSCRIBED, if_new)
     # No permission now, and it changed: a withdrawal (or a first sync without permission).
     if last_permission and remote_status in (SUBSCRIBED, PENDING, None):

@@ -26,7 +26,7 @@ from shuup_mailchimp.exceptions import (
     MailchimpPermanentError,
 )
 from shuup_mailchimp.models import MailchimpSyncItem
-from shuup_mailchimp.sync import consent, outbox
+from shuup_mailchimp.sync import consent, outbox, signup
 from shuup_mailchimp.sync.interests import interest_map, is_invalid_interest, repair_interests
 from shuup_mailchimp.sync.outbox import Outcome
 from shuup_mailchimp.sync.payloads import customer_payload, fingerprint, member_payload
@@ -73,14 +73,20 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
     customer["id"] = customer_id_for(contact.pk, state)
     interests = interest_map(client, shop_settings, contact)
     member = member_payload(contact, interests, email=email)
+    member.update(signup.gdpr_fields(shop_settings, permission))  # the shop's GDPR permission follows consent
     digest = fingerprint({"permission": permission, "member": member, "customer": customer})
-    if digest == item.fingerprint and item.synced_on and not moving:
+    fresh_signup = signup.waiting_signup(shop_settings, item, permission)  # applied even when nothing else changed
+    if digest == item.fingerprint and item.synced_on and not moving and fresh_signup is None:
         return Outcome(skipped=True, note="unchanged", fingerprint=digest)
 
     with client.about(object_kind="contact", object_id=contact.pk):
         if moving:
             state = _move_member(client, shop_settings.audience_id, item, state, old_email, email)
-        decision = consent.decide(permission, last_permission, state.get("member_status"), bool(state.get("opted_out")))
+        # A newsletter sign-up is fresh permission, and may ask for double opt-in (sync/signup.py).
+        last_permission, remote_status, double_opt_in = signup.consent_inputs(
+            client, shop_settings, fresh_signup, email, state, last_permission)
+        decision = consent.decide(permission, last_permission, remote_status, bool(state.get("opted_out")),
+                                  double_opt_in=double_opt_in)
         try:
             result, decision, refused = _put_member(
                 client, shop_settings, contact, email, member, decision, permission, last_permission
@@ -106,6 +112,10 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
         # decide from Mailchimp's real state (found by the fault-rate reliability run).
         outbox.save_state(item, state)
         ecommerce.upsert_customer(client, shop_settings.store_id, customer)
+    if last_permission and not permission:  # withdrawn: their waiting carts go too (sync/carts.py)
+        from shuup_mailchimp.sync.carts import touch_open_carts
+
+        touch_open_carts(shop_settings.shop_id, contact.pk)
     return Outcome(fingerprint=digest, remote_id=customer["id"], note=decision.note, state=state)
 
 

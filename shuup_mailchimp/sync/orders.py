@@ -10,6 +10,8 @@ from shuup_mailchimp.client import ecommerce
 from shuup_mailchimp.client.errors import is_already_exists
 from shuup_mailchimp.enums import SyncKind
 from shuup_mailchimp.exceptions import MailchimpError, MailchimpNotFoundError
+from shuup_mailchimp.sync.campaigns import send_order, without_refused_campaign
+from shuup_mailchimp.sync.carts import after_order
 from shuup_mailchimp.sync.contacts import customer_id_for, erasure_requested, sync_contact
 from shuup_mailchimp.sync.outbox import Outcome
 from shuup_mailchimp.sync.payloads import (
@@ -52,12 +54,13 @@ def sync_order(client, shop_settings, item) -> Outcome:
     parents = {line.product.variation_parent_id or line.product_id for line in lines if line.product_id}
     for parent_id in sorted(parents):
         bring_up_to_date(client, shop_settings, SyncKind.PRODUCT, parent_id, sync_product)
-    body = order_payload(order, customer, lines=lines)
+    body = without_refused_campaign(order_payload(order, customer, lines=lines), item.state)
     # A save that changes nothing Mailchimp shows only moves updated_at_foreign: not worth a PATCH.
     digest = fingerprint({k: v for k, v in body.items() if k != "updated_at_foreign"})
     if digest == item.fingerprint and item.synced_on:
         return Outcome(skipped=True, note="unchanged", fingerprint=digest)
-    with client.about(object_kind="order", object_id=order.pk):
+
+    def send(body):
         if item.remote_id:
             try:
                 _update(client, shop_settings, item, body)
@@ -70,7 +73,16 @@ def sync_order(client, shop_settings, item) -> Outcome:
                 if not is_already_exists(exc):
                     raise
                 _update(client, shop_settings, item, body)  # created by an earlier attempt whose answer was lost
+
+    with client.about(object_kind="order", object_id=order.pk):
+        # An unknown campaign_id must not cost the order: sent again without it (sync/campaigns.py).
+        refused = send_order(send, body, shop_settings.shop_id, order.pk)
+    if not item.remote_id:  # a new order: the customer's other carts stop being abandoned (sync/carts.py)
+        after_order(shop_settings.shop_id, order)
     state = dict(item.state or {}, line_ids=[line["id"] for line in body["lines"]])
+    if refused:
+        state["campaign_refused"] = refused
+        digest = order_fingerprint(without_refused_campaign(body, state))
     return Outcome(fingerprint=digest, remote_id=body["id"], note=body["financial_status"], state=state)
 
 

@@ -465,7 +465,13 @@ def _sql_now(now=None):
 
 
 def _json(state):
-    return None if state is None else MailchimpSyncItem._meta.get_field("state").get_prep_value(state)
+    """The ``state`` column's text, as its JSONField writes it (same separators; the states hold plain
+    JSON types, so the field's own encoder class, slow to set up per call, is not needed)."""
+    if state is None:
+        return None
+    import json
+
+    return json.dumps(state, separators=(",", ":"), default=str)
 
 
 def claim_many(shop_id: int, kind: SyncKind, expected: dict, token: str, lease_seconds: float,
@@ -490,11 +496,8 @@ def claim_many(shop_id: int, kind: SyncKind, expected: dict, token: str, lease_s
         base.filter(object_id__in=ids).filter(free).update(
             status=PROCESSING, claim_token=token, claimed_until=until, modified_on=now)
     new = [oid for oid, version in expected.items() if version is None]
-    if new:
-        MailchimpSyncItem.objects.bulk_create([
-            MailchimpSyncItem(shop_id=shop_id, kind=kind, object_id=oid, status=PROCESSING, claim_token=token,
-                              claimed_until=until, next_attempt_at=now) for oid in new
-        ], ignore_conflicts=True)  # an item a receiver created meanwhile stays theirs
+    if new:  # an item a receiver created meanwhile stays theirs (the insert ignores it)
+        _insert_claimed(shop_id, kind, new, token, until, now)
     claimed, moved = {}, []
     for ids in _in_chunks(expected):
         rows = base.filter(object_id__in=ids, claim_token=token, status=PROCESSING).values_list(
@@ -512,6 +515,25 @@ def claim_many(shop_id: int, kind: SyncKind, expected: dict, token: str, lease_s
     if moved:
         release_many(token, moved)
     return claimed
+
+
+_INSERT_COLUMNS = ("shop_id", "kind", "object_id", "status", "version", "claim_token", "claimed_until", "attempts",
+                   "next_attempt_at", "last_error_title", "last_error_detail", "note", "fingerprint", "remote_id",
+                   "state", "created_on", "modified_on")
+
+
+def _insert_claimed(shop_id, kind, object_ids, token, until, now):
+    """INSERT the new items, claimed, ignoring those that exist. Plain SQL: the ORM's bulk_create
+    spends ~0.2 ms of Python per row here (100,000 contacts: 20 s) against ~5 us for the statement."""
+    sql = "%s %s (%s) VALUES (%s)%s" % (
+        connection.ops.insert_statement(ignore_conflicts=True), MailchimpSyncItem._meta.db_table,
+        ", ".join(_INSERT_COLUMNS), ", ".join(["%s"] * len(_INSERT_COLUMNS)),
+        connection.ops.ignore_conflicts_suffix_sql(ignore_conflicts=True))
+    until, now = _sql_now(until), _sql_now(now)
+    rows = [(shop_id, kind.value, oid, PROCESSING.value, 1, token, until, 0, now, "", "", "", "", "", "{}", now, now)
+            for oid in object_ids]
+    with transaction.atomic(), connection.cursor() as cursor:  # one commit, not one per row
+        cursor.executemany(sql, rows)
 
 
 def renew_many(tokens, lease_seconds: float) -> int:
@@ -550,12 +572,12 @@ _REQUEUE_SQL = (
 )
 
 
-def finish_many(token: str, done) -> None:
+def finish_many(token: str, done) -> list:
     """:func:`mark_synced` for many items of one batch. ``done``: dicts with pk, version and
     optionally fingerprint, remote_id, state, note. An item changed while in flight keeps what
-    we learnt and goes back to pending, due now."""
+    we learnt and goes back to pending, due now: their pks are returned."""
     if not done:
-        return
+        return []
     now = _sql_now()
     table = MailchimpSyncItem._meta.db_table
     synced = [(SyncStatus.SYNCED.value, (d.get("note") or "")[:255], now, now, d.get("fingerprint") or None,
@@ -565,7 +587,11 @@ def finish_many(token: str, done) -> None:
                 d.get("remote_id") or None, _json(d.get("state")), d["pk"], PROCESSING.value, token) for d in done]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(_FINISH_SQL.format(table=table), synced)
-        cursor.executemany(_REQUEUE_SQL.format(table=table), requeue)  # only those still held: changed
+        changed = [pk for pks in _in_chunks([d["pk"] for d in done]) for pk in MailchimpSyncItem.objects.filter(
+            pk__in=pks, status=PROCESSING, claim_token=token).values_list("pk", flat=True)]
+        if changed:
+            cursor.executemany(_REQUEUE_SQL.format(table=table), [r for r in requeue if r[7] in set(changed)])
+    return changed
 
 
 _FAIL_SQL = (
@@ -609,3 +635,41 @@ def fail_many(token: str, failed, kind: ErrorKind = ErrorKind.MAILCHIMP) -> dict
         statuses.update((pk, SyncStatus(status)) for pk, status in
                         MailchimpSyncItem.objects.filter(pk__in=pks).values_list("pk", "status"))
     return statuses
+
+
+# Work due later: a cart waits for its basket's idle time (sync/carts.py) -------------------------
+
+def record_due(shop_id: int, kind: SyncKind, object_id: int, due) -> List[tuple]:
+    """Like :func:`record` for one shop, but the item is due at ``due`` (the basket's last change
+    plus the idle time), so the periodic run sends it then. Each new change moves the time on.
+
+    An item a worker owns is only marked changed: its owner sends it round again (due now), and
+    the handler defers it (:func:`defer`) if it is not due yet.
+    """
+    from django.db.models import DateTimeField
+
+    if _suppressed.get():
+        return []
+    now = timezone.now()
+    lookup = dict(shop_id=shop_id, kind=kind, object_id=object_id)
+    values = dict(_changed(now), next_attempt_at=Case(
+        When(Q(status=PROCESSING), then=F("next_attempt_at")), default=Value(due), output_field=DateTimeField()))
+    if not MailchimpSyncItem.objects.filter(**lookup).update(**values):
+        try:
+            with transaction.atomic():
+                MailchimpSyncItem.objects.create(next_attempt_at=due, **lookup)
+        except IntegrityError:  # created by a concurrent save
+            MailchimpSyncItem.objects.filter(**lookup).update(**values)
+    return [(shop_id, kind.value, object_id)]
+
+
+def defer(item: MailchimpSyncItem, until) -> bool:
+    """The owner gives an item back unsent because it is not due yet (a basket changed less than
+    the idle time ago): pending, due at ``until``, attempts unchanged. Owner only.
+
+    The handler then returns its outcome as usual; :func:`mark_synced` finds the item no longer
+    owned and leaves it pending (the run counts it as "retrying later").
+    """
+    now = timezone.now()
+    return bool(_owned(item).update(status=PENDING, claim_token="", claimed_until=None, next_attempt_at=until,
+                                    modified_on=now))

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from shuup.core.models import CompanyContact, OrderLineType, PaymentStatus, ShippingStatus
 
+from shuup_mailchimp.attribution import order_campaign_fields
+
 MEMBER_SUBSCRIBED = "subscribed"
 MEMBER_TRANSACTIONAL = "transactional"
 MEMBER_UNSUBSCRIBED = "unsubscribed"
@@ -206,11 +208,36 @@ def order_payload(order, customer: dict, lines=None) -> dict:
         "updated_at_foreign": order.modified_on.isoformat() if order.modified_on else order.order_date.isoformat(),
         "lines": lines,
     }
+    promos = order_promos(order, order_lines)
+    if promos:
+        body["promos"] = promos
     if order.shipping_status == ShippingStatus.FULLY_SHIPPED:
         body["fulfillment_status"] = "shipped"
+    body.update(order_campaign_fields(order))  # campaign_id, landing_site: the Mailchimp email it came from
     if body["financial_status"] == "cancelled":
         body["cancelled_at_foreign"] = body["updated_at_foreign"]
     return body
+
+
+def order_promos(order, lines) -> list:
+    """The promo codes the order used (``order.codes``: Shuup's coupons, see sync/promos.py), each
+    with the money it took off: the discount lines naming the code (Shuup's campaign line reads
+    "... (Coupon Code: CODE)"), or for a single code the order's whole discount. ``type`` is
+    ``fixed``: ``amount_discounted`` is that money, whatever kind of rule gave it."""
+    codes = [str(code) for code in (order.codes or []) if code]
+    if not codes:
+        return []
+    discounts = [line for line in lines if line.type == OrderLineType.DISCOUNT]
+    promos = []
+    for code in codes:
+        amount = sum((-line.taxful_price.value for line in discounts if code.upper() in (line.text or "").upper()),
+                     Decimal(0))
+        promos.append({"code": code, "amount_discounted": money(amount), "type": "fixed"})
+    if len(promos) == 1 and not promos[0]["amount_discounted"]:
+        whole = sum((-line.taxful_price.value for line in discounts), Decimal(0)) + sum(
+            (line.taxful_discount_amount.value for line in lines if line.type == OrderLineType.PRODUCT), Decimal(0))
+        promos[0]["amount_discounted"] = money(max(whole, Decimal(0)))
+    return promos
 
 
 def store_payload(shop, audience_id: str, store_id: str, locale: str, timezone: str) -> dict:

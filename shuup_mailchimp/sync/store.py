@@ -138,9 +138,12 @@ def _resend_to_new_store(shop_id):
     from shuup_mailchimp.sync import outbox
     from shuup_mailchimp.sync.backfill import record_everything
 
-    outbox.forget_remote(shop_id, [SyncKind.ORDER, SyncKind.PRODUCT])
+    outbox.forget_remote(shop_id, [SyncKind.ORDER, SyncKind.PRODUCT, SyncKind.PROMO, SyncKind.CART])
     outbox.forget_fingerprints(shop_id, [SyncKind.CONTACT])  # their state describes the audience: kept
     record_everything(shop_id)
+    from shuup_mailchimp.sync.promos import record_all as record_promos
+
+    record_promos(shop_id)  # carts follow their baskets' next change
 
 
 def _reusable_store_id(client, shop_settings):

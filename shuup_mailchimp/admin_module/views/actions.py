@@ -13,7 +13,7 @@ from django.views.generic import View
 from shuup.core.models import Contact
 
 from shuup_mailchimp.admin_module.explain import explain, explain_report
-from shuup_mailchimp.admin_module.resend import queue_contact, queued_message, resend_failed_items
+from shuup_mailchimp.admin_module.resend import kick, queue_contact, queued_message, resend_failed_items
 from shuup_mailchimp.admin_module.views.base import ShopScopedMixin, dashboard_url, safe_next
 from shuup_mailchimp.call_log import log_configuration
 from shuup_mailchimp.enums import SyncKind, SyncStatus
@@ -64,8 +64,11 @@ class InitializeStoreView(_ShopActionView):
                 "store_id": summary["store_id"], "audience_id": summary["audience_id"],
                 "interests": summary["interests"],
                 "action": _("created") if summary["store_action"] == "created" else _("updated")}
-            if summary["store_action"] == "created":
-                text += " " + _("Everything of the shop is queued to be sent to it.")
+            pending = list(MailchimpSyncItem.objects.filter(shop=self.shop, status=SyncStatus.PENDING)
+                           .values_list("pk", flat=True))
+            if pending:
+                kick(pending)  # queued by the initialization: tell the worker now, not at the next save
+                text += " " + queued_message(len(pending), again=False)
             messages.success(request, text)
 
 
@@ -116,4 +119,4 @@ class QueueContactView(_ShopActionView):
         if existing.exists():
             messages.info(request, _("This contact is already on its way to Mailchimp (or there)."))
             return
-        messages.success(request, queued_message(queue_contact(self.shop.pk, contact.pk)))
+        messages.success(request, queued_message(queue_contact(self.shop.pk, contact.pk), again=False))

@@ -52,7 +52,9 @@ def shop_actions(request, shop, health, compact=False):
     ]
     sync_url = full_sync_url(shop, request)
     if sync_url:
-        items.append(DropdownItem(url=sync_url, text=_("Schedule sync"), icon="fa fa-refresh"))
+        full_sync = getattr(access, "FULL_SYNC", None)
+        items.append(DropdownItem(url=sync_url, text=_("Schedule sync"), icon="fa fa-refresh",
+                                  required_permissions=(full_sync,) if full_sync else ()))
     if health.failed:
         items.append(PostActionDropdownItem(post_url=_action("resend_failed", shop), form_id=ACTION_FORM,
                                             text=_("Resend all failed (%d)") % health.failed, icon="fa fa-repeat",
@@ -99,10 +101,14 @@ class ShopDashboardView(ShopScopedMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         shop = self.shop
         health = shop_health(shop)
-        labels, sent, failed = activity(shop)
-        chart = BarChart(_("Mailchimp writes per day"), labels)
+        labels, sent, failed, received = activity(shop)
+        top = max(sent + failed + received + [1])
+        chart = BarChart(_("Mailchimp writes per day"), labels, options={
+            "scales": {"yAxes": [{"ticks": {"beginAtZero": True, "stepSize": max(1, -(-top // 8))}}]}})
         chart.add_data(_("sent"), sent, ChartType.BAR)
         chart.add_data(_("failed"), failed, ChartType.BAR)
+        if any(received):
+            chart.add_data(_("webhooks received"), received, ChartType.BAR)
         errors = latest_errors(shop)
         object_labels = labels_for(errors, self.request.user, shop)
         context.update(
@@ -116,7 +122,7 @@ class ShopDashboardView(ShopScopedMixin, TemplateView):
             settings_url=settings_url(shop),
             log_url=reverse("shuup_admin:shuup_mailchimp.log", kwargs={"shop_pk": shop.pk}),
             chart_config=json.dumps(chart.get_config(), default=str),
-            activity_total=sum(sent) + sum(failed),
+            activity_total=sum(sent) + sum(failed) + sum(received),
             errors=[(item, object_labels[(item.kind, item.object_id)], explain_item(item)) for item in errors],
             item_url=lambda item: reverse("shuup_admin:shuup_mailchimp.sync_item",
                                           kwargs={"shop_pk": shop.pk, "pk": item.pk}),

@@ -29,10 +29,12 @@ class Command(ShopCommand):
         transactional.add_argument("--no-send-transactional", action="store_true")
         parser.add_argument("--conflict", choices=[p.value for p in ConflictPolicy], help="Who wins on a conflict.")
         parser.add_argument("--no-check", action="store_true",
-                            help="Save without asking Mailchimp whether the key and audience are right.")
+                            help="Save without asking Mailchimp whether the key and audience are right (also when "
+                                 "Mailchimp cannot be reached and a key or audience is already saved).")
 
     def handle(self, *args, **options):
         shop_settings = self.shop_settings(options["shop"])
+        saved_key, saved_audience = shop_settings.api_key, shop_settings.audience_id
         if options["api_key"] is not None:
             try:
                 validate_api_key(options["api_key"])
@@ -57,7 +59,9 @@ class Command(ShopCommand):
             raise CommandError("Cannot enable shop %s without an API key and an audience id." % shop_settings.shop_id)
         connection_changed = options["api_key"] is not None or options["audience"] is not None
         if connection_changed and shop_settings.is_configured and not options["no_check"]:
-            self._check(shop_settings)
+            replaces = (saved_key and saved_key != shop_settings.api_key) or (
+                saved_audience and saved_audience != shop_settings.audience_id)
+            self._check(shop_settings, replaces)
         shop_settings.save()
         changed = [name for name in ("api_key", "audience", "store_id", "conflict") if options[name] is not None]
         changed += [flag for flag in ("enable", "disable", "two_way", "no_two_way", "send_transactional",
@@ -74,12 +78,23 @@ class Command(ShopCommand):
         if shop_settings.enabled and not shop_settings.is_initialized:
             self.stdout.write("Next: python manage.py mailchimp_init --shop %s" % shop_settings.shop_id)
 
-    def _check(self, shop_settings):
-        """A wrong key or a missing audience is refused (nothing saved); network trouble only warns."""
+    def _check(self, shop_settings, replaces):
+        """A wrong key or a missing audience is refused (nothing saved). When Mailchimp cannot be reached,
+        a new key or audience is saved with a warning, unless it would replace a saved one: an unchecked
+        value never overwrites one that may be working (``--no-check`` does it on purpose)."""
+        from shuup_mailchimp.admin_module.explain import explain_report
+        from shuup_mailchimp.client import api_base_url
+
         report = check_connection(shop_settings)
+        lines = explain_report(report, api_base_url(shop_settings.api_key))
         if report.ok:
-            self.stdout.write(report.lines()[0])
+            self.stdout.write(lines[0])
+        elif report.cause in TRANSIENT_CAUSES and not replaces:
+            self.stderr.write("Warning, saved but not checked: %s" % " ".join(lines))
         elif report.cause in TRANSIENT_CAUSES:
-            self.stderr.write("Warning, not checked: %s" % " ".join(report.lines()))
+            raise CommandError(
+                "Nothing saved: the new key or audience could not be checked, and the saved one stays in use. %s\n"
+                "Run this again once Mailchimp answers, or add --no-check to save it unchecked."
+                % " ".join(lines))
         else:
             raise CommandError("Nothing saved. " + "\n".join(report.lines()))

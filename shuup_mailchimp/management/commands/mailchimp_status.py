@@ -58,18 +58,23 @@ class Command(ShopCommand):
             return
         self.stdout.write("Shop %s: enabled=%s store=%s initialized=%s" % (
             shop_id, data["enabled"], data["store_id"] or "-", data["initialized"]))
-        self.stdout.write("%-10s %8s %11s %8s %8s" % ("kind", "pending", "processing", "synced", "failed"))
+        # The text names kinds as the admin does ("contact group", not "interest"); --json keeps the values.
+        label = {k.value: str(k.label) for k in SyncKind}
+        self.stdout.write("%-18s %8s %11s %8s %8s" % ("kind", "pending", "processing", "synced", "failed"))
         for kind, row in data["counts"].items():
-            self.stdout.write("%-10s %8d %11d %8d %8d" % (
-                kind, row["pending"], row["processing"], row["synced"], row["failed"]))
+            self.stdout.write("%-18s %8d %11d %8d %8d" % (
+                label.get(kind, kind), row["pending"], row["processing"], row["synced"], row["failed"]))
         self.stdout.write("Webhook URL: %s" % (data["webhook_url"] or "(none: no public address known)"))
         if oldest:
-            self.stdout.write("Oldest pending: %s #%s since %s" % (oldest.kind.value, oldest.object_id, oldest.created_on))
+            self.stdout.write("Oldest pending: %s #%s since %s" % (
+                oldest.kind.label, oldest.object_id, oldest.created_on))
         if waiting_count:
             self.stdout.write("Waiting for their next attempt: %d; the next attempt at %s "
                               "(`mailchimp_sync --shop %s` sends them now)." % (waiting_count, next_attempt, shop_id))
         for row in data["retrying"]:
             self.stdout.write("Retrying: %(kind)s #%(object_id)s, attempt %(attempts)s failed (%(error)s); "
-                              "next attempt at %(next_attempt_at)s" % row)
+                              "next attempt at %(next_attempt_at)s"
+                              % dict(row, kind=label.get(row["kind"], row["kind"])))
         for error in data["latest_errors"]:
-            self.stdout.write("Failed: %(kind)s #%(object_id)s after %(attempts)s attempts: %(error)s" % error)
+            self.stdout.write("Failed: %(kind)s #%(object_id)s after %(attempts)s attempts: %(error)s"
+                              % dict(error, kind=label.get(error["kind"], error["kind"])))

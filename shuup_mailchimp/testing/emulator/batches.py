@@ -164,9 +164,10 @@ def run_batch(emu: Any, batch_id: str, held_outbox: Optional[list] = None) -> No
             batch = emu.batches.get(batch_id)
             if batch is None:
                 return  # deleted while running: Mailchimp stops it and its results are lost
-            results.extend(_run_operation(emu, key, outbox, op) for op in chunk)
+            done = [_run_operation(emu, key, outbox, op) for op in chunk]
+            results.extend(done)
             batch["finished_operations"] = len(results)
-            batch["errored_operations"] = sum(1 for r in results if r["status_code"] >= 400)
+            batch["errored_operations"] += sum(1 for r in done if r["status_code"] >= 400)
         if locked:
             held_outbox.extend(outbox)
         else:
@@ -295,7 +296,7 @@ def create(emu: Any, ctx: Any) -> Tuple[int, Any]:
     batch = {"id": new_id(), "status": "pending", "total_operations": len(operations), "finished_operations": 0,
              "errored_operations": 0, "submitted_at": now_iso(), "completed_at": "", "response_body_url": ""}
     emu.batches[batch["id"]] = batch
-    emu.batch_operations[batch["id"]] = (ctx.key, copy.deepcopy(operations))
+    emu.batch_operations[batch["id"]] = (ctx.key, operations)  # parsed from this request: nobody else holds them
     if emu.batch_processing == "background":
         _worker(emu).submit(batch["id"])
     return 200, public(batch, BATCH_HIDDEN)

@@ -65,6 +65,27 @@ def seed(emu: Any, list_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
     return render_campaign(emu, campaign)
 
 
+def update(emu: Any, campaign_id: str, fields: Dict[str, Any]) -> Dict[str, Any]:
+    """Change a seeded campaign as time would: its ``status``, ``send_time``, ``emails_sent``, settings
+    keys, or report counters (e.g. more opens while it is still ``sending``)."""
+    campaign = _campaign(emu, campaign_id)
+    fields = dict(fields)
+    for key in SETTING_KEYS:
+        if key in fields:
+            campaign["settings"][key] = fields.pop(key)
+    for key in REPORT_KEYS:
+        if key in fields:
+            campaign["report"][key] = int(fields.pop(key))
+    for key in ("status", "send_time", "emails_sent", "type"):
+        if key in fields:
+            campaign[key] = fields.pop(key)
+    if fields:
+        from .http import invalid_resource
+        raise invalid_resource(errors=[{"field": k, "message": "Not a campaign field the emulator changes."}
+                                       for k in sorted(fields)])
+    return render_campaign(emu, campaign)
+
+
 def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0
 
@@ -139,6 +160,9 @@ def all_campaigns(emu: Any, ctx: Any) -> Tuple[int, Any]:
         items = [c for c in items if c["send_time"] >= ctx.query["since_send_time"]]
     if ctx.query.get("before_send_time"):
         items = [c for c in items if c["send_time"] < ctx.query["before_send_time"]]
+    if ctx.query.get("sort_field") in ("create_time", "send_time"):
+        key = ctx.query["sort_field"]
+        items.sort(key=lambda c: c.get(key) or "", reverse=ctx.query.get("sort_dir", "").upper() == "DESC")
     return 200, collection("campaigns", items, ctx.query)
 
 

@@ -16,6 +16,10 @@
     up on a form or confirmed a (re-)confirmation email (webhook ``subscribe``, source ``user``).
 - ``POST /_emulator/config`` with JSON ``{fault_rate, latency, seed, max_concurrent, bodiless_throttle_status,
   batch_processing, batch_start_delay, batch_operation_time, batch_archive_ttl}`` (the batch options: see ``batches``)
+- ``POST /_emulator/campaigns`` with JSON ``{list_id, id?, title?, subject_line?, send_time?, status?,
+  opens?, unique_opens?, clicks?, subscriber_clicks?, ...}``: seed a campaign with its report
+  (``MailchimpEmulator.seed_campaign``); ``PATCH /_emulator/campaigns/<id>`` changes one
+  (``update_campaign``: status, send time, report counters).
 - ``GET /_emulator/batches/<id>/results.tar.gz``: a finished batch's results archive (403 once expired)
 """
 import copy
@@ -130,6 +134,14 @@ def handle(emu: Any, method: str, path: str, query: Dict[str, str], body: bytes)
         person = re.match(r"^/_emulator/members/(unsubscribe|clean|subscribe)$", path)
         if person and method == "POST":
             return emu._respond(200, _person_action(emu, person.group(1), _json(body)))
+        if path == "/_emulator/campaigns" and method == "POST":
+            data = _json(body)
+            if not isinstance(data.get("list_id"), str) or not data["list_id"]:
+                raise invalid_resource(errors=[{"field": "list_id", "message": "This value should not be blank."}])
+            return emu._respond(200, emu.seed_campaign(data.pop("list_id"), **data))
+        campaign = re.match(r"^/_emulator/campaigns/([^/]+)$", path)
+        if campaign and method == "PATCH":
+            return emu._respond(200, emu.update_campaign(campaign.group(1), **_json(body)))
         if path == "/_emulator/config" and method == "POST":
             return emu._respond(200, _configure(emu, _json(body)))
         raise ApiError(404)

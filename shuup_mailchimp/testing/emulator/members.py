@@ -183,7 +183,8 @@ def _new_member(lst: Dict[str, Any], email: str, emu: Any) -> Dict[str, Any]:
         "ip_opt": "", "timestamp_opt": now, "member_rating": 2, "last_changed": now, "language": "", "vip": False,
         "email_client": "", "location": {"latitude": 0, "longitude": 0, "gmtoff": 0, "dstoff": 0,
                                          "country_code": "", "timezone": ""},
-        "marketing_permissions": [], "source": "API - Generic", "tags": [], "list_id": lst["id"],
+        "marketing_permissions": [dict(perm, enabled=False) for perm in list_permissions(emu, lst)],
+        "source": "API - Generic", "tags": [], "list_id": lst["id"],
     }
 
 
@@ -262,7 +263,7 @@ def save_member(emu: Any, ctx: Any, lst: Dict[str, Any], member_ref: Optional[st
         if name in body:
             member[name] = body[name]
     if "marketing_permissions" in body:
-        _update_permissions(member, body["marketing_permissions"])
+        _update_permissions(emu, lst, member, body["marketing_permissions"])
     if status == "subscribed" and not member["timestamp_signup"]:
         member["timestamp_signup"] = member["last_changed"]
     if new_email:
@@ -275,11 +276,72 @@ def save_member(emu: Any, ctx: Any, lst: Dict[str, Any], member_ref: Optional[st
     return member
 
 
-def _update_permissions(member: Dict[str, Any], permissions: Any) -> None:
+def _update_permissions(emu: Any, lst: Dict[str, Any], member: Dict[str, Any], permissions: Any) -> None:
+    """Set ``enabled`` of the member's GDPR permissions. On a GDPR-enabled audience only its own
+    permission ids are accepted (400 otherwise) and ``text`` stays the audience's. Guess: the real
+    wording of that 400 is not documented."""
+    if not isinstance(permissions, list):
+        raise invalid_resource(errors=[{"field": "marketing_permissions", "message": "Schema describes array"}])
+    known = {perm["marketing_permission_id"]: perm for perm in list_permissions(emu, lst)}
     by_id = {perm.get("marketing_permission_id"): perm for perm in member["marketing_permissions"]}
-    for perm in permissions or []:
-        by_id.setdefault(perm.get("marketing_permission_id"), {"text": ""}).update(perm)
+    for perm in permissions:
+        if not isinstance(perm, dict):
+            raise invalid_resource(errors=[{"field": "marketing_permissions", "message": "Schema describes object"}])
+        perm_id = perm.get("marketing_permission_id")
+        if known and perm_id not in known:
+            raise invalid_resource(f"Invalid marketing permission ID: '{perm_id}'.", [
+                {"field": "marketing_permissions", "message": f"Invalid marketing permission ID: '{perm_id}'."}])
+        entry = by_id.setdefault(perm_id, dict(known.get(perm_id) or {"marketing_permission_id": perm_id,
+                                                                      "text": ""}, enabled=False))
+        if "enabled" in perm:
+            entry["enabled"] = as_bool(perm["enabled"])
+        if not known and "text" in perm:
+            entry["text"] = perm["text"]
     member["marketing_permissions"] = list(by_id.values())
+
+
+# --- GDPR-enabled audiences ---------------------------------------------------------------------------
+# The real list resource only says ``marketing_permissions: true``; the permissions themselves are seen
+# on members (mc-woocommerce reads ``members.marketing_permissions`` of one member). The emulator keeps
+# an audience's permissions on itself (``emu.gdpr_permissions``); a state file restored without them
+# finds them again on the audience's members.
+
+def enable_marketing_permissions(emu: Any, list_id: str, texts: List[str]) -> List[Dict[str, Any]]:
+    """Make the audience GDPR-enabled with these permissions (e.g. ``["Email", "Direct Mail"]``): the
+    list says ``marketing_permissions: true``, every member (existing and new) carries them, disabled
+    until written. Returns ``[{marketing_permission_id, text}]``."""
+    with emu._lock:
+        lst = get_list(emu, list_id)
+        permissions = [{"marketing_permission_id": new_id(), "text": str(text)} for text in texts]
+        _permission_store(emu)[list_id] = permissions
+        lst["marketing_permissions"] = True
+        for member in lst["members"].values():
+            have = {perm.get("marketing_permission_id") for perm in member["marketing_permissions"]}
+            member["marketing_permissions"] += [dict(perm, enabled=False) for perm in permissions
+                                                if perm["marketing_permission_id"] not in have]
+        return copy.deepcopy(permissions)
+
+
+def list_permissions(emu: Any, lst: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The audience's GDPR permissions ``[{marketing_permission_id, text}]``; [] when it has none."""
+    if lst.get("marketing_permissions") is not True:
+        return []
+    known = _permission_store(emu).get(lst["id"])
+    if known is None:  # restored from a state file: the members still carry them
+        seen: Dict[str, Dict[str, Any]] = {}
+        for member in lst["members"].values():
+            for perm in member.get("marketing_permissions") or []:
+                seen.setdefault(perm.get("marketing_permission_id"), {
+                    "marketing_permission_id": perm.get("marketing_permission_id"), "text": perm.get("text", "")})
+        known = _permission_store(emu)[lst["id"]] = list(seen.values())
+    return known
+
+
+def _permission_store(emu: Any) -> Dict[str, List[Dict[str, Any]]]:
+    store = getattr(emu, "gdpr_permissions", None)
+    if store is None:
+        store = emu.gdpr_permissions = {}
+    return store
 
 
 def _queue_events(emu: Any, ctx: Any, lst: Dict[str, Any], member: Dict[str, Any], old_status: Optional[str],

@@ -103,14 +103,29 @@ def patch_segment(emu: Any, ctx: Any, list_id: str, seg_id: str) -> Tuple[int, A
     return 200, _render_segment(lst, segment)
 
 
+MAX_BATCH_MEMBERS = 500
+
+
 def update_segment_members(emu: Any, ctx: Any, list_id: str, seg_id: str) -> Tuple[int, Any]:
+    """Up to 500 ``members_to_add`` and 500 ``members_to_remove``; addresses that are not on the list
+    come back in ``errors`` ([{email_addresses, error}]), the rest is applied."""
     lst = get_list(emu, list_id)
     segment = _get(lst["segments"], seg_id)
     body = ctx.json_body()
+    for name in ("members_to_add", "members_to_remove"):
+        if len(body.get(name) or []) > MAX_BATCH_MEMBERS:
+            raise invalid_resource(errors=[{"field": name, "message": "Array must contain at most 500 items."}])
     added = _tag_emails(emu, lst, segment, body.get("members_to_add"), True)
     removed = _tag_emails(emu, lst, segment, body.get("members_to_remove"), False)
-    return 200, {"members_added": added, "members_removed": removed, "errors": [], "total_added": len(added),
-                 "total_removed": len(removed), "error_count": 0}
+    errors = []
+    for name, done in (("members_to_add", added), ("members_to_remove", removed)):
+        done_ids = {m["id"] for m in done}
+        missing = [str(e) for e in body.get(name) or [] if subscriber_hash(str(e)) not in done_ids]
+        if missing:
+            errors.append({"email_addresses": missing, "error": "Email addresses are not subscribed to the list"
+                           if name == "members_to_add" else "Email addresses are not in the segment"})
+    return 200, {"members_added": added, "members_removed": removed, "errors": errors, "total_added": len(added),
+                 "total_removed": len(removed), "error_count": sum(len(e["email_addresses"]) for e in errors)}
 
 
 def delete_segment(emu: Any, ctx: Any, list_id: str, seg_id: str) -> Tuple[int, Any]:

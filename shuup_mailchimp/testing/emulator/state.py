@@ -163,6 +163,11 @@ class MailchimpEmulator:
         with self._lock:
             return campaigns.seed(self, list_id, fields)
 
+    def update_campaign(self, campaign_id: str, **fields: Any) -> Dict[str, Any]:
+        """Change a seeded campaign (status, send time, report counters); return the campaign resource."""
+        with self._lock:
+            return campaigns.update(self, campaign_id, fields)
+
     def fire_webhook(self, list_id: str, event_type: str, email: str, source: str = "user",
                      **data: Any) -> List[Dict[str, Any]]:
         """Apply a change made outside the API (e.g. an unsubscribe link) and POST it to the list's webhooks.

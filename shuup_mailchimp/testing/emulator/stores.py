@@ -98,10 +98,44 @@ def delete_store(emu: Any, ctx: Any, store_id: str) -> Tuple[int, Any]:
 
 # --- customers ---------------------------------------------------------------------------------------
 
-def render_customer(store: Dict[str, Any], customer: Dict[str, Any]) -> Dict[str, Any]:
+def _order_index(emu: Any, store: Dict[str, Any]) -> Tuple[Any, Dict[str, set], Dict[str, str]]:
+    """({customer id: order ids}, {order id: customer id}) of the store's orders, kept by the order
+    handlers (``index_order``) so a rollup is not a scan of every order (20,000 orders sent one by
+    one would be 200 million steps). Rebuilt when the store's order dict is a new one (reset, load)."""
+    cache = emu.__dict__.setdefault("_order_index", {})
+    entry = cache.get(store["id"])
+    if entry is None or entry[0] is not store["orders"]:
+        by_customer: Dict[str, set] = {}
+        placed: Dict[str, str] = {}
+        for order_id, order in store["orders"].items():
+            customer_id = order["customer"].get("id")
+            by_customer.setdefault(customer_id, set()).add(order_id)
+            placed[order_id] = customer_id
+        entry = cache[store["id"]] = (store["orders"], by_customer, placed)
+    return entry
+
+
+def index_order(emu: Any, store: Dict[str, Any], order: Dict[str, Any], removed: bool = False) -> None:
+    """Keep the rollup index in step with a created, changed (its customer) or deleted order."""
+    _orders, by_customer, placed = _order_index(emu, store)
+    old = placed.pop(order["id"], None)
+    if old is not None:
+        by_customer.get(old, set()).discard(order["id"])
+    if not removed:
+        customer_id = order["customer"].get("id")
+        by_customer.setdefault(customer_id, set()).add(order["id"])
+        placed[order["id"]] = customer_id
+
+
+def render_customer(store: Dict[str, Any], customer: Dict[str, Any], emu: Any = None) -> Dict[str, Any]:
     """The customer with ``orders_count`` and ``total_spent`` rolled up from the store's orders."""
     result = copy.deepcopy(customer)
-    orders = [o for o in store["orders"].values() if o["customer"].get("id") == customer["id"]]
+    if emu is None:
+        orders = [o for o in store["orders"].values() if o["customer"].get("id") == customer["id"]]
+    else:
+        ids = _order_index(emu, store)[1].get(customer["id"], ())
+        orders = [store["orders"][i] for i in sorted(ids) if i in store["orders"]
+                  and store["orders"][i]["customer"].get("id") == customer["id"]]
     result["orders_count"] = len(orders)
     result["total_spent"] = round(sum(float(o.get("order_total") or 0) for o in orders), 2) or \
         customer.get("total_spent", 0)
@@ -164,7 +198,7 @@ def save_customer(emu: Any, ctx: Any, store: Dict[str, Any], customer_id: str, b
 
 def all_customers(emu: Any, ctx: Any, store_id: str) -> Tuple[int, Any]:
     store = get_store(emu, store_id)
-    items = [render_customer(store, c) for c in store["customers"].values()]
+    items = [render_customer(store, c, emu) for c in store["customers"].values()]
     if ctx.query.get("email_address"):
         items = [c for c in items if c["email_address"].lower() == ctx.query["email_address"].lower()]
     return 200, collection("customers", items, ctx.query, store_id=store_id)
@@ -174,22 +208,23 @@ def create_customer(emu: Any, ctx: Any, store_id: str) -> Tuple[int, Any]:
     store = get_store(emu, store_id)
     body = ctx.json_body()
     require_fields(body, ("id",))
-    return 200, render_customer(store, save_customer(emu, ctx, store, body["id"], body, "post"))
+    return 200, render_customer(store, save_customer(emu, ctx, store, body["id"], body, "post"), emu)
 
 
 def get_customer(emu: Any, ctx: Any, store_id: str, customer_id: str) -> Tuple[int, Any]:
     store = get_store(emu, store_id)
-    return 200, render_customer(store, get_child(store["customers"], customer_id))
+    return 200, render_customer(store, get_child(store["customers"], customer_id), emu)
 
 
 def put_customer(emu: Any, ctx: Any, store_id: str, customer_id: str) -> Tuple[int, Any]:
     store = get_store(emu, store_id)
-    return 200, render_customer(store, save_customer(emu, ctx, store, customer_id, ctx.json_body(), "put"))
+    return 200, render_customer(store, save_customer(emu, ctx, store, customer_id, ctx.json_body(), "put"), emu)
 
 
 def patch_customer(emu: Any, ctx: Any, store_id: str, customer_id: str) -> Tuple[int, Any]:
     store = get_store(emu, store_id)
-    return 200, render_customer(store, save_customer(emu, ctx, store, customer_id, ctx.json_body(), "patch"))
+    return 200, render_customer(store, save_customer(emu, ctx, store, customer_id, ctx.json_body(), "patch"),
+                                emu)
 
 
 def delete_customer(emu: Any, ctx: Any, store_id: str, customer_id: str) -> Tuple[int, Any]:
@@ -271,6 +306,7 @@ def create_code(emu: Any, ctx: Any, store_id: str, rule_id: str) -> Tuple[int, A
     code_id = str(body["id"])
     if code_id in rule["promo_codes"]:
         raise already_exists("A promo code with the provided ID")
+    _check_code_unique(rule, body["code"], code_id)
     now = now_iso()
     code = {"id": code_id, "usage_count": 0, "enabled": True, "created_at_foreign": now, "updated_at_foreign": now}
     code.update(copy.deepcopy(body))
@@ -284,10 +320,23 @@ def get_code(emu: Any, ctx: Any, store_id: str, rule_id: str, code_id: str) -> T
     return 200, copy.deepcopy(get_child(rule["promo_codes"], code_id))
 
 
+def _check_code_unique(rule: Dict[str, Any], code: Any, code_id: str) -> None:
+    """A code is unique within its promo rule. Guess: the wording of the real 400 is not documented;
+    codes are compared case-insensitively, as shops match what customers type."""
+    for other in rule["promo_codes"].values():
+        if other["id"] != code_id and str(other.get("code", "")).lower() == str(code).lower():
+            raise bad_request(f"A promo code with the code {code} already exists for this promo rule.")
+
+
 def patch_code(emu: Any, ctx: Any, store_id: str, rule_id: str, code_id: str) -> Tuple[int, Any]:
     rule = get_child(get_store(emu, store_id)["promo_rules"], rule_id)
     code = get_child(rule["promo_codes"], code_id)
-    deep_merge(code, {k: v for k, v in ctx.json_body().items() if k != "id"})
+    body = ctx.json_body()
+    if "code" in body:
+        if len(str(body["code"])) > MAX_ID_LENGTH:
+            raise invalid_resource(errors=[{"field": "code", "message": "The code must be 50 characters or fewer."}])
+        _check_code_unique(rule, body["code"], code_id)
+    deep_merge(code, {k: v for k, v in body.items() if k != "id"})
     return 200, copy.deepcopy(code)
 
 

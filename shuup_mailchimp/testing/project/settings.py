@@ -29,6 +29,7 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "shuup-mailchimp-demo-not-secre
 MIRAGE_SECRET_KEY = os.environ.get("MIRAGE_SECRET_KEY", "shuup-mailchimp-demo-mirage-key-32+chars")
 
 INSTALLED_APPS = list(_SHUUP_APPS) + ["shuup_mailchimp", "shuup_mailchimp.testing"]
+MIDDLEWARE = list(MIDDLEWARE) + ["shuup_mailchimp.attribution.MailchimpAttributionMiddleware"]  # noqa: F405
 ROOT_URLCONF = "shuup_mailchimp.testing.project.urls"
 SILENCED_SYSTEM_CHECKS = ["2_0.W001"]
 
@@ -50,6 +51,8 @@ SHUUP_PROVIDES_BLACKLIST = {
     "importers": ["shuup.testing.importers.DummyImporter", "shuup.testing.importers.DummyFileImporter"],
     "xtheme": ["shuup.testing.themes:ShuupTestingTheme", "shuup.testing.themes:ShuupTestingThemeWithCustomBase"],
 }
+# A demo does not report to Shuup's telemetry service (and shows no telemetry notice).
+SHUUP_TELEMETRY_ENABLED = False
 # The setup wizard without shuup.testing's sample-data and content panes (the demo marks it done).
 SHUUP_SETUP_WIZARD_PANE_SPEC = [
     "shuup.admin.modules.shops.views:ShopWizardPane",
@@ -61,11 +64,13 @@ SHUUP_SETUP_WIZARD_PANE_SPEC = [
 
 def database_from_url(url, default_sqlite_path):
     """Turn ``DATABASE_URL`` into a Django ``DATABASES["default"]`` entry."""
+    # SQLite: wait up to 60 s for a lock (the web threads and the background worker thread share the file).
+    sqlite = {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path, "OPTIONS": {"timeout": 60}}
     if not url:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path, "OPTIONS": {"timeout": 60}}
+        return sqlite
     parts = urlparse(url)
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:]) or default_sqlite_path}
+        return dict(sqlite, NAME=unquote(parts.path[1:]) or default_sqlite_path)
     if parts.scheme in ("postgres", "postgresql", "pgsql"):
         return {
             "ENGINE": "django.db.backends.postgresql",

@@ -1,0 +1,102 @@
+"""Demo data for the commerce automations: an abandoned cart, a promo code and a newsletter sign-up.
+
+``seed_automations(shop)`` runs after the demo's sync (the shop is configured and its store
+initialized). It is idempotent: a second run reuses what the first made. Everything goes through
+the addon's own paths (receivers -> outbox -> processing): the basket is left idle by moving its
+last change back in time, then the due items are sent.
+"""
+from datetime import timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+from django.db.models import F
+
+DEMO_CART_EMAIL = "cara.cart@mailbox.org"
+DEMO_SIGNUP_EMAIL = "newsletter.reader@mailbox.org"
+DEMO_COUPON = "WELCOME10"
+DEMO_TAG = "Abandoned cart"
+
+
+def seed_automations(shop, stdout=None) -> dict:
+    """Seed and send a cart, a promo code and a sign-up; return what was made (also written to ``stdout``)."""
+    from shuup_mailchimp.models import MailchimpShopSettings
+    from shuup_mailchimp.sync.processing import process_due
+
+    shop_settings = MailchimpShopSettings.for_shop(shop)
+    if not shop_settings.abandoned_cart_tag:
+        shop_settings.abandoned_cart_tag = DEMO_TAG
+        shop_settings.save()
+    code = _promo_code(shop)
+    email = _signup(shop)
+    basket = _abandoned_basket(shop)
+    summary = process_due(shop_id=shop.pk)
+    result = {"cart": basket.pk if basket else None, "promo_code": code, "signup": email, "sent": str(summary)}
+    if stdout is not None:
+        stdout.write("Commerce automations: cart #%s of %s (tag %r), promo code %s, sign-up of %s (%s)" % (
+            result["cart"], DEMO_CART_EMAIL, shop_settings.abandoned_cart_tag, code, email,
+            "pending: double opt-in" if shop_settings.double_opt_in else "subscribed"))
+        stdout.write("  %s" % result["sent"])
+    return result
+
+
+def _promo_code(shop) -> str:
+    from shuup.campaigns.models import BasketCampaign, Coupon
+    from shuup.campaigns.models.basket_effects import BasketDiscountPercentage
+
+    coupon = Coupon.objects.filter(shop=shop, code=DEMO_COUPON).first()
+    if coupon is None:
+        coupon = Coupon.objects.create(shop=shop, code=DEMO_COUPON, active=True)
+    campaign = BasketCampaign.objects.filter(shop=shop, coupon=coupon).first()
+    if campaign is None:
+        campaign = BasketCampaign.objects.create(shop=shop, name="Welcome offer", public_name="Welcome offer: 10% off",
+                                                 active=True, coupon=coupon)
+        BasketDiscountPercentage.objects.create(campaign=campaign, discount_percentage=Decimal("0.10"))
+    return coupon.code
+
+
+def _signup(shop) -> str:
+    from shuup_mailchimp.models import MailchimpShopSettings, MailchimpSignup
+    from shuup_mailchimp.sync.signup import consent_text, find_contact, sign_up
+
+    contact = find_contact(shop, DEMO_SIGNUP_EMAIL)
+    if contact is None or not MailchimpSignup.objects.filter(shop=shop, contact=contact).exists():
+        sign_up(shop, DEMO_SIGNUP_EMAIL, consent_text(MailchimpShopSettings.for_shop(shop)),
+                MailchimpSignup.SOURCE_BOX)
+    return DEMO_SIGNUP_EMAIL
+
+
+def _abandoned_basket(shop):
+    """A consenting customer's basket of two products, last changed two hours ago."""
+    from shuup.core.models import OrderLineType, PersonContact, ShopProduct
+    from shuup.front.models import StoredBasket
+
+    from shuup_mailchimp.sync.carts import record_basket
+
+    contact = PersonContact.objects.filter(email=DEMO_CART_EMAIL).first()
+    if contact is None:
+        contact = PersonContact.objects.create(first_name="Cara", last_name="Cart", email=DEMO_CART_EMAIL,
+                                               marketing_permission=True)
+        contact.add_to_shop(shop)
+    basket = StoredBasket.objects.filter(shop=shop, customer=contact, deleted=False, finished=False).first()
+    if basket is None:
+        shop_products = list(ShopProduct.objects.filter(shop=shop, default_price_value__gt=0).select_related(
+            "product").order_by("pk")[:2])
+        if not shop_products:
+            return None
+        lines, total = [], Decimal(0)
+        for quantity, shop_product in enumerate(shop_products, start=1):
+            price = shop_product.default_price_value
+            total += price * quantity
+            lines.append({"line_id": uuid4().hex, "type": OrderLineType.PRODUCT, "shop_id": shop.pk,
+                          "product_id": shop_product.product_id, "supplier_id": None, "quantity": quantity,
+                          "base_unit_price": price, "discount_amount": Decimal(0), "sku": shop_product.product.sku,
+                          "text": shop_product.product.sku})
+        basket = StoredBasket.objects.create(
+            shop=shop, customer=contact, orderer=contact, currency=shop.currency,
+            prices_include_tax=shop.prices_include_tax, data={"lines": lines, "customer_id": contact.pk},
+            product_count=sum(line["quantity"] for line in lines), taxful_total_price_value=total,
+            taxless_total_price_value=total)
+    StoredBasket.objects.filter(pk=basket.pk).update(updated_on=F("updated_on") - timedelta(hours=2))
+    basket.refresh_from_db()
+    record_basket(shop.pk, basket)  # what the receiver recorded, two hours ago: due now
+    return basket
