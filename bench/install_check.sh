@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's "Installing in your own Shuup project", done for real (`make install-check`, ~4 min):
+# The README's "Installing in your own Shuup project", done for real (`make install-check`, ~3 min):
 #
 #  1. build the wheel of this checkout (translations compiled first);
 #  2. a fresh venv holding a working Shuup exactly as the README says: pip==24.0, the lock with
