@@ -65,7 +65,7 @@ worker: install
 emulator: install
 	mkdir -p var
 	$(PY) -m shuup_mailchimp.testing.emulator --port $(EMULATOR_PORT) --list "Demo audience" --list-id d3m0a0d1e5 \
-		--state-file var/emulator-state.json --pidfile var/emulator.pid
+		--state-file var/emulator-state.json --pidfile var/emulator.pid --resolve demo-shop.test:8000=127.0.0.1:8000
 
 stop-emulator:
 	-$(PY) -m shuup_mailchimp.testing.emulator --pidfile var/emulator.pid --stop

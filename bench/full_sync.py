@@ -347,8 +347,6 @@ def measure(opts, url, list_id, database_url, tmp):
     run = fullsync.run_full_sync(shop_settings.shop_id, reporter=timer)
     wall = time.monotonic() - started
     if profiler is not None:
-        import pstats
-
         profiler.disable()
         profiler.dump_stats(os.environ["BENCH_PROFILE"])
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -24,5 +24,6 @@ MIGRATION_MODULES.update({app.split(".")[-1]: None for app in INSTALLED_APPS})
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests point the client at the in-process emulator unless they say otherwise.
 SHUUP_MAILCHIMP_API_URL = "https://us1.api.mailchimp.test/3.0/"
+SHUUP_MAILCHIMP_PUBLIC_URL = None  # the addon's default (https://<shop domain>), not the demo's
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 SHUUP_MAILCHIMP_DISPATCH = "inline"  # tests that need a broker or the background worker say so

@@ -341,7 +341,6 @@ def test_a_save_while_its_batch_is_out_is_sent_again_after(initialized, emulator
 def test_two_full_syncs_of_one_shop_at_once_are_refused(initialized):
     from django.db import IntegrityError, transaction
 
-    first = fullsync.schedule.__wrapped__ if hasattr(fullsync.schedule, "__wrapped__") else None  # noqa: F841
     from shuup_mailchimp.sync.fullsync.runs import open_run
 
     run = open_run(initialized.shop_id, queue=True)

@@ -233,3 +233,14 @@ def test_end_to_end_the_emulator_fires_real_webhooks_at_the_shop(live_server, em
     contact.first_name = "Edited"
     contact.save()
     assert member_of(emulator, shop_settings.audience_id, contact.email)["status"] == "unsubscribed"
+
+
+@pytest.mark.django_db
+def test_the_contact_page_shows_the_withdrawal_and_where_it_came_from(initialized, emulator, admin_user):
+    contact = person(initialized.shop)
+    emulator.unsubscribe_as_person(initialized.audience_id, contact.email)
+    assert post(initialized, payload(emulator, initialized.audience_id, "unsubscribe", contact.email)).status_code == 200
+    client = Client()
+    client.force_login(admin_user)
+    html = client.get("/sa/contacts/%d/" % contact.pk).content.decode()
+    assert "received by webhook on" in html and "marketing permission in Shuup was withdrawn" in html

@@ -54,6 +54,10 @@ def _source(state, contact) -> str:
     """Where the member's status comes from, in words."""
     if state.get("forgotten"):
         return _("The address was permanently deleted in Mailchimp; nothing is sent for it again.")
+    if state.get("opted_out") and state.get("consent_source") == "webhook":
+        return _("The person unsubscribed in Mailchimp (received by webhook on %(when)s): their marketing "
+                 "permission in Shuup was withdrawn, and the shop does not subscribe them again.") % {
+            "when": (state.get("consent_changed_on") or "")[:16].replace("T", " ")}
     if state.get("opted_out"):
         return _("The person unsubscribed in Mailchimp (or the address bounced); the shop does not subscribe "
                  "them again.")

@@ -107,10 +107,10 @@ def handle(command, shop_settings, options):
         report = fullsync.plan_only(shop_id, since)
         for kind in KINDS:
             counts = report.get(kind.value, {})
-            command.stdout.write("%-9s would send %d (%d operations); unchanged %d, skipped %d, busy %d, "
-                                 "one by one %d" % (kind.value + "s", counts.get("send", 0), counts.get("operations", 0),
-                                                    counts.get("unchanged", 0), counts.get("skipped", 0),
-                                                    counts.get("busy", 0), counts.get("per_record", 0)))
+            command.stdout.write(
+                "%-9s would send %d (%d operations); unchanged %d, skipped %d, busy %d, one by one %d" % (
+                    kind.value + "s", counts.get("send", 0), counts.get("operations", 0), counts.get("unchanged", 0),
+                    counts.get("skipped", 0), counts.get("busy", 0), counts.get("per_record", 0)))
         return
     stream = command.stderr
     tty = hasattr(stream, "isatty") and stream.isatty() and not options.get("no_progress")

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Coalesce
-from shuup.core.models import CompanyContact, Contact, ContactGroup, MutableAddress, Order, OrderLine, Product, ShopProduct
+from shuup.core.models import (
+    CompanyContact, Contact, ContactGroup, MutableAddress, Order, OrderLine, Product, ShopProduct,
+)
 
 from shuup_mailchimp.enums import SyncKind
 from shuup_mailchimp.models import MailchimpSyncItem

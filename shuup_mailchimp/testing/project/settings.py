@@ -99,6 +99,10 @@ CELERY_BEAT_SCHEDULE = {}
 #: The demo talks to the local emulator unless told otherwise; an empty value means the real Mailchimp.
 DEMO_EMULATOR_URL = "http://127.0.0.1:8765/3.0/"
 SHUUP_MAILCHIMP_API_URL = os.environ.get("SHUUP_MAILCHIMP_API_URL", DEMO_EMULATOR_URL) or None
+# Where the emulator sends the demo shop's webhooks: a name Mailchimp would accept (not localhost),
+# which the demo's emulator maps to the dev server (``--resolve demo-shop.test:8000=127.0.0.1:8000``).
+DEMO_PUBLIC_URL = "http://demo-shop.test:8000"
+SHUUP_MAILCHIMP_PUBLIC_URL = os.environ.get("SHUUP_MAILCHIMP_PUBLIC_URL", DEMO_PUBLIC_URL) or None
 # Worker processes share Mailchimp's 10 connections per key through the Redis broker.
 if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis"):
     SHUUP_MAILCHIMP_SLOTS_REDIS_URL = CELERY_BROKER_URL

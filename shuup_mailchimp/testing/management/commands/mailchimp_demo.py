@@ -78,6 +78,9 @@ class Command(BaseCommand):
         except CommandError as exc:  # shown, then reflected in the exit code
             self.stdout.write(str(exc))
         call_command("mailchimp_demo_campaigns", "--shop", str(shop.pk), stdout=self.stdout)  # campaigns page filled
+        from shuup_mailchimp.testing.demo_automations import seed_automations
+
+        seed_automations(shop, stdout=self.stdout)  # a cart, a promo code, a sign-up
         self._print_state(base)
         failed = MailchimpSyncItem.objects.filter(shop=shop, status=SyncStatus.FAILED).count()
         admin = options["admin_url"].rstrip("/") + "/"
@@ -88,10 +91,14 @@ class Command(BaseCommand):
             "  Sync items:       %(admin)smailchimp/shop/%(shop)d/items/\n"
             "  Settings:         Shops > Shops > %(name)s > the Mailchimp section (%(admin)sshops/%(shop)d/).\n"
             "  A contact:        Contacts > (anyone) > the Mailchimp section.\n"
+            "Mailchimp -> Shuup: with `make run` running, the person %(email)s unsubscribes in Mailchimp:\n"
+            "  .venv/bin/python manage.py mailchimp_emulator fire unsubscribe %(email)s\n"
+            "  then their contact page (Contacts > %(email)s > Mailchimp) shows the permission withdrawn by webhook.\n"
             "The emulator keeps running at %(base)s/3.0/ (state: %(base)s/_emulator/state, saved in var/%(file)s);\n"
             "stop it with `make stop-emulator`, start it again with `make emulator`: it keeps the demo's data.\n"
             "%(commands)s"
             % {"admin": admin, "shop": shop.pk, "name": shop.name, "base": base, "file": STATE_FILE,
+               "email": _subscribed_email(shop),
                "commands": self._commands_hint(base, shop.pk)}
         )
         took = time.monotonic() - started
@@ -156,6 +163,7 @@ def emulator_command(port, var):
     """The emulator of the demo: its audience id fixed, its state kept in ``var/``."""
     return [sys.executable, "-m", "shuup_mailchimp.testing.emulator", "--port", str(port), "--list", "Demo audience",
             "--list-id", DEMO_AUDIENCE, "--state-file", os.path.join(var, STATE_FILE),
+            "--resolve", "demo-shop.test:8000=127.0.0.1:8000",  # webhooks reach `make run`
             "--pidfile", os.path.join(var, "emulator.pid")]
 
 
@@ -165,3 +173,12 @@ def _get_json(url):
             return json.loads(response.read().decode("utf-8"))
     except Exception:
         return None
+
+
+def _subscribed_email(shop):
+    """A demo contact who is subscribed now (for the webhook example)."""
+    from shuup.core.models import Contact
+
+    contact = (Contact.objects.filter(shops=shop, marketing_permission=True).exclude(email="")
+               .order_by("pk").first())
+    return contact.email if contact else "someone@mailbox.org"
