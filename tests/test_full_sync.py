@@ -440,3 +440,22 @@ def test_a_compliance_refusal_in_a_batch_is_decided_again_one_by_one(initialized
     assert run.counts["contact"]["per_record"] == 1
     assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "pending"
     assert MailchimpSyncItem.objects.get(kind=SyncKind.CONTACT, object_id=contact.pk).status == SyncStatus.SYNCED
+
+
+@pytest.mark.django_db
+def test_a_stuck_batch_is_cancelled_and_sent_again(initialized, emulator, monkeypatch):
+    from shuup_mailchimp.sync.fullsync import pipeline
+
+    monkeypatch.setattr(pipeline, "STALLED_AFTER", 0.05)
+    people, _catalog, orders, _groups = build_shop(initialized)
+    emulator.batch_processing = "manual"  # the first batch is never run ...
+
+    def hook(submitted):
+        emulator.batch_processing = "background"  # ... the later ones are
+
+    run = fullsync.run_full_sync(initialized.shop_id, on_batch_submitted=hook)
+    assert run.status == FullSyncStatus.FINISHED
+    first = MailchimpSyncBatch.objects.order_by("pk").first()
+    assert first.status == BatchStatus.RESENT and first.remote_id not in emulator.batches  # cancelled
+    assert_mailchimp_matches(emulator, initialized, people, orders)
+    assert not MailchimpSyncItem.objects.exclude(status=SyncStatus.SYNCED).exists()

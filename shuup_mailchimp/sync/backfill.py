@@ -1,6 +1,8 @@
 """Record work for everything a shop already has (groups, contacts, products, orders).
 
-Used by ``mailchimp_sync --all`` and when a new eCommerce store is created (it holds nothing).
+Used when a new eCommerce store is created (it holds nothing): the one-by-one sync then sends it
+all. ``mailchimp_sync --full`` (``--all`` is its alias) sends a whole shop in batches instead
+(``sync/fullsync``).
 """
 from django.db.models import F
 from django.db.models.functions import Coalesce

@@ -87,6 +87,7 @@ class FullSync(Pipeline):
         self.next_poll = 0.0
         self.poll_wait = self.poll_min
         self.seen_progress: Dict[str, tuple] = {}
+        self.stall_clock: Dict[str, tuple] = {}  # batch id -> (since when, (finished operations, status))
         self.sitting_started = time.monotonic()
         self.elapsed_before = run.elapsed
         self.ctx: Optional[plans.Context] = None

@@ -30,6 +30,9 @@ MAX_GENERATIONS = 3
 MAX_DOWNLOAD_FAILURES = 5
 #: Attempts at submitting one batch when Mailchimp answers with a transient error.
 SUBMIT_ATTEMPTS = 3
+#: Seconds a batch may show no progress at all before it is taken for stuck: it is cancelled
+#: (``DELETE /batches/{id}``) and its items are sent again in a new batch.
+STALLED_AFTER = 3 * 3600
 
 
 class Pipeline:
@@ -165,6 +168,9 @@ class Pipeline:
             info = infos.get(remote_id)
             if info is None:
                 self._lose(row, "Mailchimp no longer knows batch %s (deleted or cancelled)" % remote_id)
+            elif self._stalled(remote_id, info):
+                api.delete(self.client, remote_id)
+                self._lose(row, "batch %s made no progress for %d s: cancelled" % (remote_id, STALLED_AFTER))
             elif info.get("status") == "finished":
                 url = info.get("response_body_url")
                 if not url:
@@ -188,7 +194,7 @@ class Pipeline:
                 continue
             done, total = info.get("finished_operations") or 0, info.get("total_operations") or 0
             before = self.seen_progress.get(remote_id)
-            self.seen_progress[remote_id] = (now, done)
+            self.seen_progress[remote_id] = (now, done, info.get("status"))
             if before and done > before[1]:
                 rate = (done - before[1]) / max(now - before[0], 1e-3)
                 estimates.append((total - done) / rate)
@@ -196,6 +202,18 @@ class Pipeline:
             wait = min(estimates)
         self.poll_wait = min(self.poll_max, max(self.poll_min, wait))
         self.next_poll = now + self.poll_wait
+
+    def _stalled(self, remote_id: str, info: dict) -> bool:
+        """No progress (status, finished operations) since ``STALLED_AFTER`` seconds ago."""
+        if info.get("status") == "finished":
+            return False
+        now = time.monotonic()
+        state = (info.get("finished_operations") or 0, info.get("status"))
+        since = self.stall_clock.get(remote_id)
+        if since is None or since[1] != state:
+            self.stall_clock[remote_id] = (now, state)
+            return False
+        return now - since[0] >= STALLED_AFTER
 
     def _lose(self, row: MailchimpSyncBatch, why: str):
         self.fetching.pop(row.pk, None)

@@ -274,7 +274,17 @@ def wait_idle(emu: Any, timeout: float = 30.0) -> bool:
     return False
 
 
+def _forget_orphans(emu: Any) -> None:
+    """A batch not finished whose operations this emulator no longer has (a restart from a state
+    file keeps batches, not their operations) can never run: it is dropped, as if cancelled."""
+    configure(emu)
+    for batch_id in [b["id"] for b in emu.batches.values() if b["status"] != "finished"]:
+        if batch_id not in emu.batch_operations:
+            del emu.batches[batch_id]
+
+
 def _get_batch(emu: Any, batch_id: str) -> Dict[str, Any]:
+    _forget_orphans(emu)
     batch = emu.batches.get(batch_id)
     if batch is None:
         raise not_found()
@@ -309,6 +319,7 @@ def get_one(emu: Any, ctx: Any, batch_id: str) -> Tuple[int, Any]:
 
 
 def all_batches(emu: Any, ctx: Any) -> Tuple[int, Any]:
+    _forget_orphans(emu)
     for batch in list(emu.batches.values()):
         _read(emu, ctx, batch)
     return 200, collection("batches", [public(b, BATCH_HIDDEN) for b in emu.batches.values()], ctx.query)
