@@ -21,14 +21,13 @@ $(VENV)/.installed: requirements-lock.txt setup.py
 
 install: $(VENV)/.installed messages
 
-## messages: compile the translations (en, fi) with gettext's msgfmt (apt-get installs gettext if missing, as root)
+## messages: compile the translations (en, fi) with Babel's pybabel (from the pinned lock)
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard shuup_mailchimp/locale/*/LC_MESSAGES/*.po))
 messages: $(MO_FILES)
 
-shuup_mailchimp/locale/%.mo: shuup_mailchimp/locale/%.po
-	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gettext >/dev/null; } \
-		|| { echo "msgfmt not found: install gettext (Debian: apt-get install gettext)"; exit 1; }
-	msgfmt --check-format -o $@ $<
+# Babel (in the lock) compiles them: no system package needed on a fresh machine.
+shuup_mailchimp/locale/%.mo: shuup_mailchimp/locale/%.po $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
 
 ## makemessages: extract the admin's strings into shuup_mailchimp/locale/{en,fi} (then translate the new ones)
 makemessages: install
