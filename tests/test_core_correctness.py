@@ -548,3 +548,18 @@ def test_mailchimp_sync_flushes_waiting_items_and_says_what_still_waits(initiali
     call_command("mailchimp_sync", "--shop", str(initialized.shop_id), "--no-progress", stdout=out, stderr=io.StringIO())
     assert "1 synced" in out.getvalue() and "waiting" not in out.getvalue()
     assert status_of(emulator, initialized, first.email) == "subscribed"
+
+
+@pytest.mark.django_db
+def test_two_groups_with_one_name_both_become_interests(initialized, emulator):
+    from shuup.core.models import ContactGroup
+
+    first = ContactGroup.objects.create(shop=initialized.shop, name="Buyers")
+    second = ContactGroup.objects.create(shop=initialized.shop, name="Buyers")  # Mailchimp refuses a duplicate
+    contact = person(initialized.shop)
+    second.members.add(contact)
+    assert item(SyncKind.CONTACT, contact.pk).status == SyncStatus.SYNCED
+    names = {i["name"] for c in emulator.snapshot()["lists"][initialized.audience_id]["interest_categories"].values()
+             for i in c["interests"].values()}
+    assert {"Buyers", "Buyers (#%d)" % second.pk} <= names
+    assert item(SyncKind.INTEREST, first.pk).remote_id != item(SyncKind.INTEREST, second.pk).remote_id

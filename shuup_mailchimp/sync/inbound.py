@@ -308,7 +308,7 @@ def _set_groups(shop_settings, contact, event) -> str:
     """Interests -> contact groups, only for the groups mapped to an interest of this shop."""
     from shuup.core.models import ContactGroup
 
-    from shuup_mailchimp.sync.interests import group_name, known_interest_ids
+    from shuup_mailchimp.sync.interests import interest_name, known_interest_ids
 
     if "INTERESTS" not in event.merges:
         return ""
@@ -319,7 +319,7 @@ def _set_groups(shop_settings, contact, event) -> str:
     added, removed = [], []
     with outbox.recording_suppressed():
         for group in mapped:
-            wanted = group_name(group) in chosen
+            wanted = interest_name(group) in chosen
             if wanted and group.pk not in member_of:
                 group.members.add(contact)
                 added.append(group.pk)

@@ -49,6 +49,16 @@ def group_name(group) -> str:
     return str(name or group.identifier or "Group %s" % group.pk)
 
 
+def interest_name(group) -> str:
+    """The group's name, made unique in the shop: Mailchimp refuses two interests of one name in a
+    category, so a later group named like an earlier one gets its id added ("VIP (#12)")."""
+    name = group_name(group)
+    translations = ContactGroup._parler_meta.root_model.objects
+    if translations.filter(master__shop_id=group.shop_id, master_id__lt=group.pk, name=name).exists():
+        return "%s (#%d)" % (name, group.pk)
+    return name
+
+
 def category_title(shop_settings) -> str:
     """"Contact Group", or "Contact Group (<shop>)" where another shop already owns that one."""
     others = MailchimpShopSettings.objects.filter(audience_id=shop_settings.audience_id).exclude(
@@ -107,7 +117,7 @@ def ensure_interests(client, shop_settings) -> Dict[int, str]:
     ours = set(known.values())
     by_name = {i["name"]: i["id"] for i in remote if i["id"] not in ours}
     for group in missing:
-        name = group_name(group)
+        name = interest_name(group)
         interest_id = by_name.pop(name, None)  # this shop's own category: made by us before a reinstall
         if interest_id is None:
             interest_id = api.create_interest(
@@ -163,7 +173,7 @@ def sync_interest(client, shop_settings, item) -> Outcome:
             except MailchimpNotFoundError:
                 pass
         return Outcome(note="group deleted; interest removed", fingerprint="deleted")
-    name = group_name(group)
+    name = interest_name(group)
     digest = fingerprint(name)
     if item.remote_id and item.fingerprint == digest:
         return Outcome(skipped=True, note="unchanged")
