@@ -32,6 +32,9 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (printed on the ready line)")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability of 429/500/503/drop")
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault RNG")
+    parser.add_argument("--fault-kinds", default=None, metavar="KINDS",
+                        help="comma list of 429,500,503,drop,applied_drop (default: all but applied_drop, "
+                             "the write applied then the connection dropped)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API request")
     parser.add_argument("--max-concurrent", type=int, default=10, help="simultaneous requests per key")
     parser.add_argument("--key", action="append", default=[], help="accept only these API keys (repeatable)")
@@ -60,6 +63,11 @@ def build(options: Dict[str, Any]) -> MailchimpEmulator:
     emu = MailchimpEmulator(fault_rate=options["fault_rate"], seed=options["seed"], latency=options["latency"],
                             max_concurrent=options["max_concurrent"], valid_keys=options["key"] or None,
                             datacenter=options["datacenter"])
+    if options.get("fault_kinds"):
+        try:
+            emu.fault_kinds = [k.strip() for k in options["fault_kinds"].split(",") if k.strip()]
+        except ValueError as exc:
+            raise CliError(str(exc))
     emu.async_webhooks = not options["sync_webhooks"]
     for mapping in options["resolve"]:
         host, sep, address = mapping.partition("=")

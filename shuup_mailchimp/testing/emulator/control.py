@@ -14,7 +14,7 @@
     the address bounced (``reason`` "hard", default) or reported abuse (webhook ``cleaned``).
   - ``POST /_emulator/members/subscribe`` with JSON ``{list_id, email, merges?}``: the person signed
     up on a form or confirmed a (re-)confirmation email (webhook ``subscribe``, source ``user``).
-- ``POST /_emulator/config`` with JSON ``{fault_rate, latency, seed, max_concurrent, bodiless_throttle_status,
+- ``POST /_emulator/config`` with JSON ``{fault_rate, fault_kinds, latency, seed, max_concurrent, bodiless_throttle_status,
   batch_processing, batch_start_delay, batch_operation_time, batch_archive_ttl}`` (the batch options: see ``batches``)
 - ``POST /_emulator/campaigns`` with JSON ``{list_id, id?, title?, subject_line?, send_time?, status?,
   opens?, unique_opens?, clicks?, subscriber_clicks?, ...}``: seed a campaign with its report
@@ -98,6 +98,11 @@ def _configure(emu: Any, data: Dict[str, Any]) -> Dict[str, Any]:
         emu.latency = float(data["latency"])
     if "seed" in data:
         emu.faults.reseed(data["seed"])
+    if "fault_kinds" in data:
+        try:
+            emu.fault_kinds = list(data["fault_kinds"] or ())
+        except (TypeError, ValueError) as exc:
+            raise invalid_resource(errors=[{"field": "fault_kinds", "message": str(exc)}])
     if "max_concurrent" in data:
         emu.max_concurrent = int(data["max_concurrent"])
     if "bodiless_throttle_status" in data:
@@ -108,7 +113,8 @@ def _configure(emu: Any, data: Dict[str, Any]) -> Dict[str, Any]:
     for name in ("batch_processing", "batch_start_delay", "batch_operation_time", "batch_archive_ttl"):
         if name in data:
             setattr(emu, name, data[name])
-    return {"fault_rate": emu.fault_rate, "latency": emu.latency, "seed": emu.faults.seed,
+    return {"fault_rate": emu.fault_rate, "fault_kinds": list(emu.fault_kinds), "latency": emu.latency,
+            "seed": emu.faults.seed, "faults_by_kind": dict(emu.faults.counts),
             "max_concurrent": emu.max_concurrent, "bodiless_throttle_status": emu.bodiless_throttle_status,
             "batch_processing": emu.batch_processing, "batch_start_delay": emu.batch_start_delay,
             "batch_operation_time": emu.batch_operation_time, "batch_archive_ttl": emu.batch_archive_ttl}

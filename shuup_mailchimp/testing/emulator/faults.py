@@ -1,16 +1,24 @@
 """Fault injection and the simultaneous-connection limit.
 
-Faults are drawn from a seeded RNG *before* a request is handled, so a write that receives an
-injected fault is never applied (as with a real 5xx raised in front of Mailchimp's app servers).
+Faults are drawn from a seeded RNG *before* a request is handled. The default kinds (429, 500,
+503, drop) are answered before the handler runs, so a write that receives one of them is never
+applied (as with a real 5xx raised in front of Mailchimp's app servers). One more kind,
+``applied_drop``, is opt-in (``fault_kinds``): the request is handled and applied as usual, then
+the connection is dropped before the answer, as when a connection is reset after Mailchimp
+committed a write. That is what makes a retried non-idempotent POST (an order, a cart) meet its
+own earlier write.
 The connection limit is counted outside the state lock: in-flight requests are those that
 entered :meth:`MailchimpEmulator.handle` and have not returned yet, including their latency.
 """
 import random
 import threading
 from collections import defaultdict
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence, Tuple
 
 FAULT_KINDS = ("429", "500", "503", "drop")
+#: The write is applied, then the connection drops before the answer (opt-in: not in FAULT_KINDS).
+APPLIED_DROP = "applied_drop"
+ALL_FAULT_KINDS = FAULT_KINDS + (APPLIED_DROP,)
 
 
 class EmulatorDroppedConnection(Exception):
@@ -20,9 +28,13 @@ class EmulatorDroppedConnection(Exception):
 class FaultInjector:
     """Decides, with probability ``rate`` and a seeded RNG, which fault (if any) hits a request."""
 
-    def __init__(self, rate: float = 0.0, seed: Optional[int] = None) -> None:
+    def __init__(self, rate: float = 0.0, seed: Optional[int] = None,
+                 kinds: Optional[Sequence[str]] = None) -> None:
         self.rate = float(rate or 0.0)
         self.seed = seed
+        self.kinds = check_kinds(kinds or FAULT_KINDS)
+        #: Faults injected so far, by kind.
+        self.counts: Dict[str, int] = defaultdict(int)
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -33,13 +45,24 @@ class FaultInjector:
             self._random = random.Random(seed)
 
     def draw(self) -> Optional[str]:
-        """One of "429", "500", "503", "drop", or None for a healthy request."""
+        """One of ``kinds`` (by default "429", "500", "503", "drop"), or None for a healthy request."""
         if self.rate <= 0:
             return None
         with self._lock:
             if self._random.random() >= self.rate:
                 return None
-            return self._random.choice(FAULT_KINDS)
+            kind = self._random.choice(self.kinds)
+            self.counts[kind] += 1
+            return kind
+
+
+def check_kinds(kinds: Sequence[str]) -> Tuple[str, ...]:
+    """The kinds as a tuple; ValueError for an unknown one or an empty list."""
+    kinds = tuple(str(k) for k in kinds)
+    unknown = [k for k in kinds if k not in ALL_FAULT_KINDS]
+    if unknown or not kinds:
+        raise ValueError("fault kinds must be some of %s, got %r" % (", ".join(ALL_FAULT_KINDS), list(kinds)))
+    return kinds
 
 
 class ConnectionLimiter:

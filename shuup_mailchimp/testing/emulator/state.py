@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Pattern, Tuple
 from urllib.parse import unquote
 
 from . import batches, campaigns, control, ecommerce, lists, members, segments, stores, webhooks
-from .faults import ConnectionLimiter, EmulatorDroppedConnection, FaultInjector
+from .faults import APPLIED_DROP, ConnectionLimiter, EmulatorDroppedConnection, FaultInjector
 from .http import ApiError, apply_fields, parse_query, problem_body
 
 KEY_RE = re.compile(r"^[0-9a-f]{32}-([a-z]+[0-9]+)$")
@@ -76,8 +76,8 @@ class MailchimpEmulator:
 
     def __init__(self, fault_rate: float = 0.0, seed: Optional[int] = None, latency: float = 0.0,
                  max_concurrent: int = 10, valid_keys: Optional[List[str]] = None,
-                 datacenter: Optional[str] = None) -> None:
-        self.faults = FaultInjector(fault_rate, seed)
+                 datacenter: Optional[str] = None, fault_kinds: Optional[List[str]] = None) -> None:
+        self.faults = FaultInjector(fault_rate, seed, fault_kinds)
         self.latency = float(latency or 0.0)
         self.limiter = ConnectionLimiter(max_concurrent)
         self.valid_keys = set(valid_keys or ())
@@ -113,6 +113,16 @@ class MailchimpEmulator:
         self.faults.rate = float(value or 0.0)
 
     @property
+    def fault_kinds(self) -> Tuple[str, ...]:
+        """Which faults are drawn: by default 429, 500, 503 and drop; ``applied_drop`` is opt-in."""
+        return self.faults.kinds
+
+    @fault_kinds.setter
+    def fault_kinds(self, value: List[str]) -> None:
+        from .faults import check_kinds
+        self.faults.kinds = check_kinds(value)
+
+    @property
     def max_concurrent(self) -> int:
         """Simultaneous in-flight requests allowed per key (10 on the real API)."""
         return self.limiter.max_concurrent
@@ -134,6 +144,7 @@ class MailchimpEmulator:
             self.batch_archive_expiry: Dict[str, float] = {}
             self.sequence = 0
             self.stats = {"requests": 0, "writes": 0, "faults": 0, "rate_limited": 0}
+            self.faults.counts.clear()
             self.webhook_deliveries = []
 
     def next_int(self) -> int:
@@ -260,25 +271,34 @@ class MailchimpEmulator:
                     raise EmulatorDroppedConnection(f"{method} {path}")
                 if fault == "429":
                     return self._throttled()
-                return self._respond(int(fault), problem_body(ApiError(int(fault))))
-            auth_error = self._check_key(key)
-            if auth_error:
-                return self._respond(401, problem_body(auth_error))
-            try:
-                parsed = json.loads(body.decode("utf-8")) if body and body.strip() else None
-            except ValueError:
-                return self._respond(400, problem_body(ApiError(
-                    400, "JSON Parse Error", "We encountered an unspecified JSON parsing error.")))
-            ctx = RequestContext(method, path[len("/3.0"):].strip("/"), parse_query(query_string), parsed, key)
-            self._prevalidate_urls(ctx)
-            with self._lock:
-                status, payload = self.dispatch(ctx)
-            if method in WRITE_METHODS and status < 300:
-                self._changed()
-            self._send_outbox(ctx.outbox)
-            return self._respond(status, payload)
+                if fault != APPLIED_DROP:
+                    return self._respond(int(fault), problem_body(ApiError(int(fault))))
+            answer = self._serve_api(method, path, query_string, body, key)
+            if fault == APPLIED_DROP:  # handled (a write is applied), then the answer is lost
+                raise EmulatorDroppedConnection(f"{method} {path} (after it was applied)")
+            return answer
         finally:
             self.limiter.leave(key)
+
+    def _serve_api(self, method: str, path: str, query_string: str, body: bytes,
+                   key: str) -> Tuple[int, Dict[str, str], bytes]:
+        """Authenticate, parse and dispatch one API request (after fault injection)."""
+        auth_error = self._check_key(key)
+        if auth_error:
+            return self._respond(401, problem_body(auth_error))
+        try:
+            parsed = json.loads(body.decode("utf-8")) if body and body.strip() else None
+        except ValueError:
+            return self._respond(400, problem_body(ApiError(
+                400, "JSON Parse Error", "We encountered an unspecified JSON parsing error.")))
+        ctx = RequestContext(method, path[len("/3.0"):].strip("/"), parse_query(query_string), parsed, key)
+        self._prevalidate_urls(ctx)
+        with self._lock:
+            status, payload = self.dispatch(ctx)
+        if method in WRITE_METHODS and status < 300:
+            self._changed()
+        self._send_outbox(ctx.outbox)
+        return self._respond(status, payload)
 
     def _changed(self) -> None:
         callback = self.on_change
