@@ -2,14 +2,22 @@
 
 An injected dropped connection closes the socket without writing a response, which ``requests``
 reports as ``ConnectionError`` (as it would for a reset connection to the real API).
+
+Every API request served is recorded in ``emulator.request_log`` (see ``request_log``: method,
+path, status, the key's last four characters, start and end times), read at
+``GET /_emulator/requests``. It is kept here, around the transport, so its times span the whole
+request as the connection limit sees it.
 """
+import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
-from urllib.parse import urlsplit
+from typing import Any, Dict, Optional
+from urllib.parse import parse_qsl, urlsplit
 
 from .faults import EmulatorDroppedConnection
+from .request_log import RequestLog
+from .request_log import handle as handle_request_log
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -27,6 +35,18 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
+        log = emu.request_log
+        entry = None
+        if parts.path.startswith("/3.0"):
+            entry = log.start(self.command, parts.path, emu._extract_key(self.headers.get("Authorization", "")),
+                              body, _body_id(self.command, body))
+        elif parts.path.startswith("/_emulator/requests"):
+            answer = handle_request_log(log, self.command, parts.path.rstrip("/"), dict(parse_qsl(parts.query)))
+            if answer is not None:
+                return self._write(*emu._respond(200, answer))
+        elif parts.path.rstrip("/") == "/_emulator/reset" and self.command == "POST":
+            log.reset()
+        status = 0
         try:
             status, headers, payload = emu.handle(self.command, parts.path, parts.query, dict(self.headers), body)
         except EmulatorDroppedConnection:
@@ -36,6 +56,12 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        finally:
+            if entry is not None:
+                log.finish(entry, status)
+        self._write(status, headers, payload)
+
+    def _write(self, status: int, headers: Dict[str, str], payload: bytes) -> None:
         self.send_response(status)
         for name, value in headers.items():
             if name.lower() != "content-length":
@@ -53,6 +79,18 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def _body_id(method: str, body: bytes) -> Optional[str]:
+    """The ``id`` of a POST's JSON body (an e-commerce create names its resource there), if any."""
+    if method != "POST" or not body or b'"id"' not in body:
+        return None
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except ValueError:
+        return None
+    value = data.get("id") if isinstance(data, dict) else None
+    return str(value) if value is not None else None
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -65,6 +103,8 @@ class EmulatorServer:
 
     def __init__(self, emulator: Any, host: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> None:
         self.emulator = emulator
+        if getattr(emulator, "request_log", None) is None:
+            emulator.request_log = RequestLog()
         self.host = host
         self.port = port
         self.verbose = verbose
