@@ -57,6 +57,8 @@ class AppSettings:
     PROCESS_BATCH_SIZE = _Setting(int)
     PROCESS_INTERVAL = _Setting(float)
     TASK_COUNTDOWN = _Setting(float)
+    MAX_COALESCE_DELAY = _Setting(float)
+    PARALLEL_DRAINS = _Setting(int)
     ACTIVE_SHOPS_TTL = _Setting(float)
     STORE_ID_PREFIX = _Setting()
     DELETE_UNCHOSEN_TAGS = _Setting(bool)

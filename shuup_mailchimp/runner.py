@@ -6,8 +6,9 @@ waits on Mailchimp even without Celery:
 - :func:`wake` is all a request does (after its commit, through ``tasks.schedule``): it sets an
   Event. The first call in a process (or in a forked child, e.g. gunicorn ``--preload``) starts
   the thread; nothing starts at import.
-- After a wake-up the thread waits ``SHUUP_MAILCHIMP_TASK_COUNTDOWN`` seconds, so a burst of
-  saves is one write, then calls ``process_due()`` until nothing is due, closes its database
+- After a wake-up the thread waits ``SHUUP_MAILCHIMP_TASK_COUNTDOWN`` seconds (the quiet period),
+  then calls ``process_due(settle=True)`` until nothing is due: an item changed within the quiet
+  period waits for a next round (so a burst of saves is one write). It closes its database
   connection and sleeps until the next wake-up, or ``SHUUP_MAILCHIMP_PROCESS_INTERVAL`` seconds
   at most (retries whose backoff has passed, work left by a process that died). An exception is
   logged and the thread carries on.
@@ -34,7 +35,9 @@ STOP_TIMEOUT = 30.0
 #: items changed meanwhile are due again). The next wake-up or interval takes the rest.
 MAX_ROUNDS = 10
 #: Fallbacks when the settings cannot be read (the thread must never die of it).
-DEFAULT_INTERVAL, DEFAULT_COUNTDOWN = 60.0, 2.0
+DEFAULT_INTERVAL, DEFAULT_COUNTDOWN = 60.0, 0.5
+#: Waited on top of the quiet period, so the item saved just before the wake-up is settled.
+SETTLE_MARGIN = 0.05
 
 
 class _Stopping(Exception):
@@ -119,7 +122,7 @@ class BackgroundRunner:
                 if stop.is_set():
                     break
                 # A burst of saves is one run; stopping cuts the wait short (the items stay pending).
-                if woken and stop.wait(_setting("TASK_COUNTDOWN", DEFAULT_COUNTDOWN)):
+                if woken and stop.wait(_setting("TASK_COUNTDOWN", DEFAULT_COUNTDOWN) + SETTLE_MARGIN):
                     break
                 wake.clear()  # a commit from now on wakes us again, for another round
                 self.drain()
@@ -131,6 +134,7 @@ class BackgroundRunner:
         """Process what is due until nothing is (or stop is asked). Never raises; closes the connection."""
         from django.db import connection
 
+        summary = None
         try:
             for _ in range(MAX_ROUNDS):
                 if self._stop.is_set():
@@ -138,6 +142,8 @@ class BackgroundRunner:
                 summary = self._process_due()
                 if not getattr(summary, "total", 0):
                     break
+            if getattr(summary, "settling", False):
+                self._wake.set()  # an item still in its quiet period: another round after it
         except _Stopping:
             pass
         except Exception:
@@ -155,7 +161,7 @@ class BackgroundRunner:
         process_due = processing.process_due
         if _accepts(process_due, "should_stop"):
             # Stops between items and gives back whatever it claimed but did not start.
-            return process_due(should_stop=self._stop.is_set)
+            return process_due(should_stop=self._stop.is_set, settle=True)
 
         def progress(item):  # called after each item: stop before claiming the next one
             if self._stop.is_set():

@@ -81,4 +81,4 @@ def test_celery_dispatch_kicks_one_delayed_task_per_window(settings, monkeypatch
     monkeypatch.setitem(tasks._last_kick, "at", -1e9)
     for _ in range(5):
         tasks.schedule([(1, "contact", 1)])
-    assert kicks == [{"countdown": 60, "retry": False}]
+    assert kicks == [{"countdown": 60.05, "retry": False}]  # just past the quiet period

@@ -221,7 +221,7 @@ def test_a_stop_is_asked_between_items(monkeypatch, caplog, hook):
             worker._stop.set()  # shutdown() is asked while the third item is in flight
         done.append(n)
 
-    def with_should_stop(shop_id=None, kinds=None, limit=None, progress=None, should_stop=None):
+    def with_should_stop(shop_id=None, kinds=None, limit=None, progress=None, should_stop=None, settle=False):
         for n in range(5):
             if should_stop():
                 break

@@ -178,10 +178,27 @@ def _expired(now) -> Q:
     )
 
 
-def due_items(shop_id=None, kinds=None, limit=None, keys=None, ignore_backoff=False):
-    """Items to send now: pending and due (any pending with ``ignore_backoff``), or with an expired claim."""
+def _settled(now, quiet: float) -> Q:
+    """Unchanged for ``quiet`` seconds (a burst of saves is over), or due for ``MAX_COALESCE_DELAY``.
+
+    A touch keeps a due item's ``next_attempt_at``, so it tells how long the item has been waiting:
+    an object saved again and again is still sent within the cap.
+    """
+    return Q(modified_on__lte=now - timedelta(seconds=quiet)) | Q(
+        next_attempt_at__lte=now - timedelta(seconds=app_settings.MAX_COALESCE_DELAY))
+
+
+def due_items(shop_id=None, kinds=None, limit=None, keys=None, ignore_backoff=False, settle=None, part=None):
+    """Items to send now: pending and due (any pending with ``ignore_backoff``), or with an expired claim.
+
+    ``settle``: seconds a pending item must have gone unchanged (see :func:`_settled`), so the
+    dispatched runs fold a burst of saves into one write. ``part``: ``(k, n)`` takes only the items
+    whose id is ``k`` modulo ``n``, so ``n`` parallel drains start on disjoint items.
+    """
     now = timezone.now()
     pending = Q(status=PENDING) if ignore_backoff else Q(status=PENDING, next_attempt_at__lte=now)
+    if settle:
+        pending &= _settled(now, settle)
     qs = MailchimpSyncItem.objects.filter(pending | _expired(now))
     if shop_id is not None:
         qs = qs.filter(shop_id=shop_id)
@@ -189,8 +206,25 @@ def due_items(shop_id=None, kinds=None, limit=None, keys=None, ignore_backoff=Fa
         qs = qs.filter(kind__in=list(kinds))
     if keys is not None:
         qs = qs.filter(keys_filter(list(keys)))
+    if part is not None and part[1] > 1:
+        qs = qs.annotate(_part=F("pk") % int(part[1])).filter(_part=int(part[0]))
     qs = qs.order_by("next_attempt_at", "pk")
     return qs[:limit] if limit else qs
+
+
+def settling(shop_id=None, quiet: float = 0) -> bool:
+    """Whether a due pending item is still inside its quiet period (a later run must take it)."""
+    now = timezone.now()
+    qs = MailchimpSyncItem.objects.filter(status=PENDING, next_attempt_at__lte=now).exclude(_settled(now, quiet))
+    if shop_id is not None:
+        qs = qs.filter(shop_id=shop_id)
+    return qs.exists()
+
+
+def due_count(shop_id=None, at_most=1000) -> int:
+    """How many items are due now, counted up to ``at_most`` (enough to decide on a fan-out)."""
+    qs = due_items(shop_id=shop_id).order_by()
+    return qs[:at_most].count()
 
 
 def _take(qs, item) -> bool:

@@ -28,6 +28,8 @@ class RunSummary:
     next_attempt_at: Optional[object] = None
     by_shop: Counter = field(default_factory=Counter)
     webhooks: Dict[str, int] = field(default_factory=dict)  # received webhooks applied, by outcome
+    #: After a run with ``settle``: some due item was still inside its quiet period (run again soon).
+    settling: bool = False
 
     @property
     def total(self):
@@ -68,28 +70,38 @@ class Stop(Exception):
 
 
 def process_due(shop_id=None, kinds=None, limit=None, progress: Optional[Callable] = None, ignore_backoff=False,
-                should_stop: Optional[Callable[[], bool]] = None, log=True) -> RunSummary:
+                should_stop: Optional[Callable[[], bool]] = None, log=True, settle=False, part=None) -> RunSummary:
     """Send every due item (optionally of one shop / some kinds), in batches, until none is due.
 
     ``ignore_backoff``: also the pending items still waiting for their next attempt (an operator's
     flush after an outage). ``should_stop``: asked between items; the run ends when it says so,
-    leaving the rest pending. Each shop that had work gets a log row with the counts.
+    leaving the rest pending. ``settle`` (the dispatched runs): leave items changed within the
+    quiet period (``TASK_COUNTDOWN``) for a later run, and say so in ``summary.settling``.
+    ``part``: ``(k, n)``, one of ``n`` parallel drains: its own part of the items first, then the
+    rest. Each shop that had work gets a log row with the counts.
     """
     summary = RunSummary()
     summary.webhooks = inbound.process_received(shop_id)  # Mailchimp's news first: it may change consent
     connections = _Connections()
+    quiet = app_settings.TASK_COUNTDOWN if settle else None
     seen = set()
     while limit is None or summary.total < limit:
         take = app_settings.PROCESS_BATCH_SIZE if limit is None else min(app_settings.PROCESS_BATCH_SIZE,
                                                                          limit - summary.total)
-        batch = outbox.due_items(shop_id=shop_id, kinds=kinds, limit=take, ignore_backoff=ignore_backoff)
+        batch = outbox.due_items(shop_id=shop_id, kinds=kinds, limit=take, ignore_backoff=ignore_backoff,
+                                 settle=quiet, part=part)
         batch = [i for i in batch if i.pk not in seen]
+        if not batch and part is not None:
+            part = None  # this drain's part is done: help with the others' (claims keep one owner)
+            continue
         if not batch:
             break
         seen.update(i.pk for i in batch)
         if not _process_batch(batch, connections, summary, progress, should_stop):
             break
     summary.waiting, summary.next_attempt_at = outbox.waiting(shop_id)
+    if quiet:
+        summary.settling = outbox.settling(shop_id, quiet)
     if log:
         _log_run(summary, "sync_run")
     return summary
