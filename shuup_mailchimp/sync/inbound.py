@@ -257,7 +257,7 @@ def _upemail(shop_settings, contact, item, event):
     new_email = event.data["new_email"].strip()
     state = _state(item)
     if contact.email.strip().lower() == new_email.lower():
-        _learn(shop_settings.shop_id, contact, {"email": new_email})
+        _learn(shop_settings.shop_id, contact, dict(_customer_moved(contact, state, new_email), email=new_email))
         return WebhookStatus.SKIPPED, "email already %s" % new_email
     local_changed = state.get("email") and state["email"].lower() != contact.email.strip().lower()
     if local_changed and _local_wins(shop_settings, contact, "email", contact.email, new_email):
@@ -265,8 +265,21 @@ def _upemail(shop_settings, contact, item, event):
         return WebhookStatus.APPLIED, "conflict: Shuup's email wins and is sent again"
     contact.email = new_email
     _save_quietly(contact, ["email"])
-    _learn(shop_settings.shop_id, contact, {"email": new_email})  # Mailchimp has moved the member already
+    # Mailchimp has moved the member already; the customer it cannot move (found by the fault soak)
+    _learn(shop_settings.shop_id, contact, dict(_customer_moved(contact, state, new_email), email=new_email))
     return WebhookStatus.APPLIED, "email changed in Mailchimp"
+
+
+def _customer_moved(contact, state, new_email) -> Dict:
+    """The state that moves the contact's eCommerce customer to a new id, as a move made in Shuup
+    does (``contacts.sync_contact``): Mailchimp refuses to change a customer's email ("An email
+    address may not be changed once a customer is created"), so the next sync would fail for good,
+    and the contact's orders with it. {} when the contact has no customer at another address."""
+    old_email = str(state.get("email") or "")
+    if not old_email or old_email.lower() == new_email.lower():
+        return {}
+    changes = int(state.get("email_changes", 0)) + 1
+    return {"email_changes": changes, "customer_id": "%s-e%d" % (contact.pk, changes)}
 
 
 def _state(item) -> Dict:

@@ -1,0 +1,93 @@
+"""Defects the fault soak (bench/reliability/fault_soak.py) found, each pinned by a test."""
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from shuup.core.models import PersonContact
+
+from shuup_mailchimp.enums import SyncKind, SyncStatus
+from shuup_mailchimp.models import MailchimpSyncItem
+from shuup_mailchimp.sync.webhook_setup import webhook_path
+from shuup_mailchimp.testing.emulator.webhooks import build_payload, member_data
+
+from .conftest import member_of, store_of
+
+
+def person(shop, email="ann.lee@mailbox.org", permission=True):
+    contact = PersonContact.objects.create(first_name="Ann", last_name="Lee", email=email,
+                                           marketing_permission=permission)
+    contact.add_to_shop(shop)
+    return contact
+
+
+def contact_item(contact):
+    return MailchimpSyncItem.objects.get(kind=SyncKind.CONTACT, object_id=contact.pk)
+
+
+def deliver(shop_settings, form):
+    """The webhook form Mailchimp POSTs, delivered to the shop's endpoint."""
+    response = Client().post(webhook_path(shop_settings), urlencode(form),
+                             content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+
+
+def member_form(emulator, audience_id, event_type, email, **extra):
+    lst = emulator.lists[audience_id]
+    member = next(m for m in lst["members"].values() if m["email_address"].lower() == email.lower())
+    return build_payload(event_type, dict(member_data(lst, member), **extra))
+
+
+@pytest.mark.django_db
+def test_an_address_changed_in_mailchimp_moves_the_customer_so_the_next_sync_does_not_fail(initialized, emulator):
+    """Two-way upemail changed the contact's email, but the customer kept its id: the next sync
+    PUT the customer with a new email, which Mailchimp refuses for good ("An email address may not
+    be changed once a customer is created"), and every later order of the contact failed with it."""
+    initialized.two_way_sync = True
+    initialized.save()
+    contact = person(initialized.shop)
+    assert contact_item(contact).status == SyncStatus.SYNCED
+    emulator.fire_webhook(initialized.audience_id, "upemail", contact.email, new_email="ann.new@mailbox.org")
+    deliver(initialized, build_payload("upemail", {"list_id": initialized.audience_id, "new_id": "x",
+                                                   "old_email": contact.email, "new_email": "ann.new@mailbox.org"}))
+    contact.refresh_from_db()
+    assert contact.email == "ann.new@mailbox.org"
+    contact.last_name = "Edited"
+    contact.save()
+    item = contact_item(contact)
+    assert item.status == SyncStatus.SYNCED, item.last_error_detail
+    customers = store_of(emulator, initialized.store_id)["customers"]
+    assert customers[item.remote_id]["email_address"] == "ann.new@mailbox.org"
+    assert customers[str(contact.pk)]["email_address"] == "ann.lee@mailbox.org"  # Mailchimp keeps the old one
+    assert member_of(emulator, initialized.audience_id, "ann.new@mailbox.org")["merge_fields"]["LNAME"] == "Edited"
+
+
+@pytest.mark.django_db
+def test_permission_given_again_after_an_unsubscribe_in_mailchimp_is_sent(initialized, emulator):
+    """The webhook taught the item that the person unsubscribed (state permission false), but the
+    fingerprint still described the last sync (permission true): giving permission again in Shuup
+    looked "unchanged" and nothing was sent, the member stayed unsubscribed."""
+    contact = person(initialized.shop)
+    emulator.unsubscribe_as_person(initialized.audience_id, contact.email)
+    deliver(initialized, member_form(emulator, initialized.audience_id, "unsubscribe", contact.email,
+                                     action="unsub", reason="manual"))
+    contact.refresh_from_db()
+    assert contact.marketing_permission is False
+    contact.marketing_permission = True
+    contact.save()
+    assert contact_item(contact).note != "unchanged"
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "pending"  # re-confirmation
+
+
+@pytest.mark.django_db
+def test_the_full_sync_sends_permission_given_again_after_an_unsubscribe_in_mailchimp(initialized, emulator,
+                                                                                     settings):
+    from shuup_mailchimp.sync import fullsync
+
+    settings.SHUUP_MAILCHIMP_FULL_SYNC_POLL_INTERVAL = (0.001, 0.02)
+    contact = person(initialized.shop)
+    emulator.unsubscribe_as_person(initialized.audience_id, contact.email)
+    deliver(initialized, member_form(emulator, initialized.audience_id, "unsubscribe", contact.email,
+                                     action="unsub", reason="manual"))
+    PersonContact.objects.filter(pk=contact.pk).update(marketing_permission=True)  # e.g. an import: no signal
+    fullsync.run_full_sync(initialized.shop_id)
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "pending"
