@@ -76,7 +76,10 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
     member.update(signup.gdpr_fields(shop_settings, permission))  # the shop's GDPR permission follows consent
     digest = fingerprint({"permission": permission, "member": member, "customer": customer})
     fresh_signup = signup.waiting_signup(shop_settings, item, permission)  # applied even when nothing else changed
-    if digest == item.fingerprint and item.synced_on and not moving and fresh_signup is None:
+    # The fingerprint says what we sent; a webhook since may have taught us Mailchimp holds another
+    # consent (the person unsubscribed there): then the permission now is news (found by the fault soak).
+    if digest == item.fingerprint and item.synced_on and not moving and fresh_signup is None \
+            and last_permission == permission:
         return Outcome(skipped=True, note="unchanged", fingerprint=digest)
 
     with client.about(object_kind="contact", object_id=contact.pk):

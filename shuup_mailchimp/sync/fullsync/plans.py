@@ -77,8 +77,9 @@ def plan_page(kind: SyncKind, ctx: Context, ids: List[int], own_tokens=()) -> Pa
             if outcome == "per_record":
                 plan.per_record.append(object_id)
             continue
-        if item is not None and item["synced_on"] and item["fingerprint"] == outcome.meta["fp"]:
-            plan.tally["unchanged"] += 1
+        if item is not None and item["synced_on"] and item["fingerprint"] == outcome.meta["fp"] and (
+                "perm" not in outcome.meta or (item["state"] or {}).get("permission") == outcome.meta["perm"]):
+            plan.tally["unchanged"] += 1  # a contact also needs the consent Mailchimp holds to be ours (contacts.py)
         elif item is not None and item["status"] == SyncStatus.PROCESSING and item["claimed_until"] and \
                 item["claimed_until"] > now and item["claim_token"] not in own_tokens:
             plan.tally["busy"] += 1
