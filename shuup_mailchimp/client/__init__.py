@@ -8,4 +8,5 @@ def client_for(shop_settings, log=True, **context) -> MailchimpClient:
 
     secrets = [shop_settings.api_key, shop_settings.webhook_secret]
     recorder = (lambda record: record_call(record, secrets)) if log else None
-    return MailchimpClient(shop_settings.api_key, recorder=recorder, shop_id=shop_settings.shop_id, **context)
+    return MailchimpClient(shop_settings.api_key, recorder=recorder, secrets=[shop_settings.webhook_secret],
+                           shop_id=shop_settings.shop_id, **context)

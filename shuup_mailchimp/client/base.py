@@ -10,10 +10,11 @@ Every call goes through :meth:`MailchimpClient.request`, which
 mailchimp3 never retries; retrying is the outbox's job, not the client's.
 """
 import contextlib
+import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import requests
 from mailchimp3 import MailChimp
@@ -21,11 +22,12 @@ from mailchimp3.mailchimpclient import MailChimpError
 
 from shuup_mailchimp.app_settings import app_settings
 from shuup_mailchimp.client.concurrency import request_slot
-from shuup_mailchimp.client.errors import error_from_exception
+from shuup_mailchimp.client.errors import UnexpectedAnswer, error_from_exception
 from shuup_mailchimp.client.redaction import redact
 from shuup_mailchimp.exceptions import MailchimpAuthError, MailchimpError
 
 USER_AGENT = "shuup-mailchimp/0.1 (+mailchimp3 3.0.21)"
+API_KEY_RE = re.compile(r"\A[0-9a-f]{32}-[a-z]+[0-9]+\Z")
 
 def api_base_url(api_key: str) -> str:
     """The API root for this key: ``SHUUP_MAILCHIMP_API_URL`` (``{dc}`` filled in) or Mailchimp's own."""
@@ -53,10 +55,13 @@ class CallRecord:
 class MailchimpClient:
     """A Mailchimp connection for one API key. Build it with :func:`shuup_mailchimp.client.client_for`."""
 
-    def __init__(self, api_key: str, recorder: Optional[Callable[[CallRecord], None]] = None, **context):
+    def __init__(self, api_key: str, recorder: Optional[Callable[[CallRecord], None]] = None,
+                 secrets: Sequence[str] = (), **context):
         if not api_key:
             raise MailchimpAuthError(title="API Key Missing", detail="No Mailchimp API key is configured.")
         try:
+            if not API_KEY_RE.match(api_key):  # mailchimp3 checks only the part before the first "-"
+                raise ValueError("not a Mailchimp API key")
             self._mc = MailChimp(
                 mc_api=api_key,
                 timeout=app_settings.TIMEOUT,
@@ -70,6 +75,8 @@ class MailchimpClient:
             ) from exc
         self._mc.base_url = api_base_url(api_key)
         self.api_key = api_key
+        #: Also kept out of errors: the shop's webhook token (Mailchimp echoes the webhook URL).
+        self.secrets = [api_key] + [s for s in secrets if s]
         self.recorder = recorder
         self.context = dict(context)
         self._local = threading.local()
@@ -125,12 +132,18 @@ class MailchimpClient:
                 for hook in list(self.before_call):
                     hook()  # may cancel the call: nothing was sent, nothing to log
                 called = True
-                return calls[method]()
+                result = calls[method]()
+            if not (isinstance(result, dict) or (result is None and self._local.status == 204)):
+                # Mailchimp answers JSON objects (or 204); a list, a string or null is a proxy's garbage.
+                raise UnexpectedAnswer("Mailchimp's answer was not a JSON object.")
+            return result
         except MailchimpError as exc:  # no free connection slot in time
             error = exc
             raise
-        except (MailChimpError, requests.exceptions.RequestException, ValueError) as exc:
-            error = self._redacted(error_from_exception(exc))
+        except (MailChimpError, requests.exceptions.RequestException, ValueError, TypeError) as exc:
+            # TypeError / ValueError: mailchimp3 merges an error answer's JSON into a dict, which
+            # fails for a list or null; the status seen on the wire still classifies it.
+            error = self._redacted(error_from_exception(exc, status=self._local.status))
             raise error from exc
         finally:
             if called or error is not None:
@@ -142,7 +155,7 @@ class MailchimpClient:
 
     def _redacted(self, error: MailchimpError) -> MailchimpError:
         """Mailchimp (or a proxy) may echo the key back: it must not reach a row, a log or a message."""
-        secrets = [self.api_key]
+        secrets = self.secrets
         error.title, error.detail = redact(error.title, secrets), redact(error.detail, secrets)
         error.errors = [{k: redact(v, secrets) if isinstance(v, str) else v for k, v in e.items()}
                         for e in error.errors if isinstance(e, dict)]
@@ -155,7 +168,7 @@ class MailchimpClient:
         record = CallRecord(
             operation=operation,
             method=method,
-            path=redact(path, [self.api_key]),
+            path=redact(path, self.secrets),
             status_code=status,
             duration_ms=int((time.monotonic() - started) * 1000),
             error=error,

@@ -25,10 +25,30 @@ TRANSIENT_STATUSES = {408, 425, 500, 502, 503, 504, 520, 521, 522, 524}
 COMPLIANCE_TITLES = {"Member In Compliance State", "Forgotten Email Not Subscribed"}
 
 
-def error_from_exception(exc: BaseException) -> MailchimpError:
-    """Map a mailchimp3 / requests / decoding exception onto :mod:`shuup_mailchimp.exceptions`."""
+#: ``r.json()`` failing: requests >= 2.27 raises this (a ``RequestException`` *and* a ``ValueError``).
+_JSON_ERRORS = tuple(getattr(requests.exceptions, name) for name in ("JSONDecodeError", "InvalidJSONError")
+                     if hasattr(requests.exceptions, name))
+
+
+class UnexpectedAnswer(ValueError):
+    """Mailchimp (or something in front of it) answered 2xx with a body that is no JSON object."""
+
+
+def error_from_exception(exc: BaseException, status: Optional[int] = None) -> MailchimpError:
+    """Map a mailchimp3 / requests / decoding exception onto :mod:`shuup_mailchimp.exceptions`.
+
+    ``status``: the HTTP status seen on the wire, if any (an error answer whose body mailchimp3
+    could not read is classified by it).
+    """
     if isinstance(exc, MailchimpError):
         return exc
+    if isinstance(exc, _JSON_ERRORS) or (isinstance(exc, (ValueError, TypeError))
+                                         and not isinstance(exc, requests.exceptions.RequestException)):
+        # Checked before RequestException: a body that is not JSON came from a server that answered.
+        if status is not None and status >= 400:
+            return error_from_problem(status, {}, has_body=False)
+        return MailchimpTransientError(status=status, title="Unexpected answer",
+                                       detail="Mailchimp's answer was not a JSON object.")
     if isinstance(exc, requests.exceptions.Timeout):
         return MailchimpConnectionError(title="Timeout", detail="Mailchimp did not answer in time (%s)." % exc)
     if isinstance(exc, requests.exceptions.RequestException):
@@ -40,8 +60,6 @@ def error_from_exception(exc: BaseException) -> MailchimpError:
         response = data.get("response")
         status = getattr(response, "status_code", None) or _int(data.get("status"))
         return error_from_problem(status, data, has_body="title" in data or "detail" in data)
-    if isinstance(exc, ValueError):  # r.json() on a non-JSON 2xx answer (a proxy's HTML page, say)
-        return MailchimpTransientError(title="Unexpected answer", detail="Mailchimp's answer was not JSON.")
     return MailchimpPermanentError(title=type(exc).__name__, detail=_short(exc))
 
 
