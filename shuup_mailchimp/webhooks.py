@@ -7,9 +7,11 @@ answers 200 fast. A wrong shop or token is 404; a malformed payload is 400 with 
 (the raw row is kept); a body over ``MAX_BODY_BYTES`` is 413.
 """
 import hmac
+import logging
 
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -18,13 +20,30 @@ from shuup_mailchimp.models import MailchimpShopSettings
 from shuup_mailchimp.sync.inbound import MAX_BODY_BYTES, store
 
 
-def _shop_settings(shop_id, token) -> MailchimpShopSettings:
+logger = logging.getLogger("shuup_mailchimp")
+
+
+def _shop_settings(shop_id, token):
+    """The shop's settings when ``token`` is its webhook secret, else None."""
     shop_settings = MailchimpShopSettings.objects.filter(shop_id=shop_id).first()
     if shop_settings is None or not shop_settings.webhook_secret:
-        raise Http404("No such webhook.")
+        return None
     if not hmac.compare_digest(str(token).encode("utf-8"), shop_settings.webhook_secret.encode("utf-8")):
-        raise Http404("No such webhook.")
+        return None
     return shop_settings
+
+
+def _refuse(status, text, shop_id, why):
+    """A refusal that Django must not log itself: it logs "Bad Request: <path>", and the path holds
+    the shop's secret token. Logged here without the path (and without the payload)."""
+    response = HttpResponse(text, status=status, content_type="text/plain")
+    response._has_been_logged = True
+    logger.warning("Mailchimp webhook for shop %s refused with %s: %s", shop_id, status, why)
+    return response
+
+
+def _not_found(shop_id):
+    return _refuse(404, "No such webhook.", shop_id, "unknown shop or wrong token")
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -32,27 +51,35 @@ class MailchimpWebhookView(View):
     http_method_names = ["get", "post", "head"]
 
     def get(self, request, shop_id, token):
-        _shop_settings(shop_id, token)
+        if _shop_settings(shop_id, token) is None:
+            return _not_found(shop_id)
         return HttpResponse("OK", content_type="text/plain")
 
     def post(self, request, shop_id, token):
         shop_settings = _shop_settings(shop_id, token)
+        if shop_settings is None:
+            return _not_found(shop_id)
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > MAX_BODY_BYTES:
-            return HttpResponse("Payload too large.", status=413, content_type="text/plain")
+            return _refuse(413, "Payload too large.", shop_id, "%d bytes" % length)
         body = request.body[:MAX_BODY_BYTES + 1]
         if len(body) > MAX_BODY_BYTES:
-            return HttpResponse("Payload too large.", status=413, content_type="text/plain")
-        text = body.decode("utf-8", errors="replace")
-        pairs = list(request.POST.lists())
-        pairs = [(key, values[-1]) for key, values in pairs]
+            return _refuse(413, "Payload too large.", shop_id, "over %d bytes" % MAX_BODY_BYTES)
+        # PostgreSQL refuses NUL in text columns; the raw row must be stored whatever came.
+        text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        try:
+            pairs = [(key, values[-1].replace("\x00", "\ufffd")) for key, values in request.POST.lists()]
+        except (MultiPartParserError, AttributeError, ValueError):
+            # A broken multipart body (Django 2.2 even raises AttributeError for a missing
+            # boundary): stored as received, refused below as malformed.
+            pairs = []
         with transaction.atomic():
             row, valid = store(shop_settings.shop_id, text, request.META.get("CONTENT_TYPE", ""), pairs,
                                shop_settings.audience_id)
             if valid:
                 transaction.on_commit(lambda: _schedule(row.pk))
         if not valid:
-            return HttpResponseBadRequest(row.error, content_type="text/plain")
+            return _refuse(400, row.error, shop_id, "malformed payload (kept as webhook event #%s)" % row.pk)
         return HttpResponse("OK", content_type="text/plain")
 
 
