@@ -303,17 +303,21 @@ def _set_names(contact, names) -> list:
 
     if not names:
         return []
+    def fit(field_name, value):  # a merge field may be longer than Shuup's column (PostgreSQL refuses)
+        limit = type(contact)._meta.get_field(field_name).max_length
+        return str(value or "").replace("\x00", "")[:limit]
+
     if isinstance(contact, CompanyContact) or not hasattr(contact, "first_name"):
         if "FNAME" in names:
-            contact.name = names["FNAME"]
+            contact.name = fit("name", names["FNAME"])
             return ["name"]
         return []
     fields = []
     if "FNAME" in names:
-        contact.first_name, fields = names["FNAME"], fields + ["first_name"]
+        contact.first_name, fields = fit("first_name", names["FNAME"]), fields + ["first_name"]
     if "LNAME" in names:
-        contact.last_name, fields = names["LNAME"], fields + ["last_name"]
-    contact.name = ("%s %s" % (contact.first_name, contact.last_name)).strip()
+        contact.last_name, fields = fit("last_name", names["LNAME"]), fields + ["last_name"]
+    contact.name = fit("name", ("%s %s" % (contact.first_name, contact.last_name)).strip())
     return fields + ["name"]
 
 
