@@ -91,3 +91,112 @@ def test_the_full_sync_sends_permission_given_again_after_an_unsubscribe_in_mail
     PersonContact.objects.filter(pk=contact.pk).update(marketing_permission=True)  # e.g. an import: no signal
     fullsync.run_full_sync(initialized.shop_id)
     assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "pending"
+
+
+# Carts (sync/carts.py): they follow the contact's consent and address, whichever side changed them
+
+@pytest.fixture
+def cart_shop(initialized):
+    from shuup.testing import factories
+
+    initialized.abandoned_cart_tag = "Abandoned cart"
+    initialized.two_way_sync = True
+    initialized.save()
+    supplier = factories.get_default_supplier()
+    return initialized, [factories.create_product("soak-cart-%d" % n, shop=initialized.shop, supplier=supplier,
+                                                  default_price=10 + n) for n in range(2)]
+
+
+def idle_basket(shop_settings, contact, product):
+    """A basket of the contact's left alone longer than the idle time (what the receiver records)."""
+    from datetime import timedelta
+
+    from django.db.models import F
+    from shuup.front.models import StoredBasket
+
+    from shuup_mailchimp.sync import carts
+
+    basket = StoredBasket.objects.create(
+        shop=shop_settings.shop, customer=contact, currency=shop_settings.shop.currency, product_count=1,
+        prices_include_tax=shop_settings.shop.prices_include_tax,
+        taxful_total_price_value=10, taxless_total_price_value=10,
+        data={"lines": [{"line_id": "l1", "product_id": product.pk, "quantity": 1, "base_unit_price": "10"}]})
+    StoredBasket.objects.filter(pk=basket.pk).update(updated_on=F("updated_on") - timedelta(minutes=31))
+    basket.refresh_from_db()
+    carts.record_basket(basket.shop_id, basket)
+    return basket
+
+
+def run():
+    from shuup_mailchimp.sync.processing import process_due
+
+    process_due()
+
+
+def remote_cart(emulator, shop_settings, basket):
+    return store_of(emulator, shop_settings.store_id)["carts"].get(str(basket.pk))
+
+
+def tags_of(emulator, shop_settings, email):
+    member = member_of(emulator, shop_settings.audience_id, email)
+    return [t["name"] for t in member["tags"]] if member else []
+
+
+@pytest.mark.django_db
+def test_an_idle_basket_becomes_a_cart_when_permission_is_given_later(cart_shop, emulator):
+    shop_settings, products = cart_shop
+    contact = person(shop_settings.shop, permission=False)
+    basket = idle_basket(shop_settings, contact, products[0])
+    run()
+    assert remote_cart(emulator, shop_settings, basket) is None
+    contact.marketing_permission = True
+    contact.save()
+    run()
+    assert remote_cart(emulator, shop_settings, basket) is not None  # no basket change needed
+
+
+@pytest.mark.django_db
+def test_an_unsubscribe_in_mailchimp_deletes_the_cart_and_its_tag(cart_shop, emulator):
+    shop_settings, products = cart_shop
+    contact = person(shop_settings.shop)
+    basket = idle_basket(shop_settings, contact, products[0])
+    run()
+    assert remote_cart(emulator, shop_settings, basket) is not None
+    emulator.unsubscribe_as_person(shop_settings.audience_id, contact.email)
+    deliver(shop_settings, member_form(emulator, shop_settings.audience_id, "unsubscribe", contact.email,
+                                       action="unsub", reason="manual"))
+    run()
+    assert remote_cart(emulator, shop_settings, basket) is None
+    assert tags_of(emulator, shop_settings, contact.email) == []
+
+
+@pytest.mark.parametrize("side", ["shuup", "mailchimp"])
+@pytest.mark.django_db
+def test_a_cart_follows_its_contact_to_a_new_address_and_is_untagged_there(cart_shop, emulator, side):
+    """The cart kept naming the customer at the old address (the abandoned-cart email goes to the
+    customer's email), and its tag, carried along by the member's move, was removed at the old
+    address only: the member at the new address kept it after the cart was gone."""
+    shop_settings, products = cart_shop
+    contact = person(shop_settings.shop)
+    basket = idle_basket(shop_settings, contact, products[0])
+    run()
+    assert tags_of(emulator, shop_settings, contact.email) == ["Abandoned cart"]
+    new_email = "ann.moved@mailbox.org"
+    if side == "shuup":
+        contact.email = new_email
+        contact.save()
+    else:
+        emulator.fire_webhook(shop_settings.audience_id, "upemail", contact.email, new_email=new_email)
+        deliver(shop_settings, build_payload("upemail", {"list_id": shop_settings.audience_id, "new_id": "x",
+                                                         "old_email": contact.email, "new_email": new_email}))
+    run()
+    store = store_of(emulator, shop_settings.store_id)
+    cart = store["carts"][str(basket.pk)]
+    assert store["customers"][cart["customer"]["id"]]["email_address"] == new_email
+    assert tags_of(emulator, shop_settings, new_email) == ["Abandoned cart"]
+    contact.refresh_from_db()
+    contact.marketing_permission = False
+    contact.save()
+    run()
+    assert remote_cart(emulator, shop_settings, basket) is None
+    assert tags_of(emulator, shop_settings, new_email) == []

@@ -277,6 +277,15 @@ def sync_cart(client, shop_settings, item) -> Outcome:
         return Outcome(skipped=True, note="unchanged", fingerprint=digest)
     store_id = shop_settings.store_id
     with client.about(object_kind="cart", object_id=basket.pk):
+        if state.get("sent") and state.get("customer_id") and state["customer_id"] != customer_id:
+            # The contact moved to a new customer (a new address): a PATCH keeps a cart's customer,
+            # so the cart is made again for the new one (found by the fault soak).
+            try:
+                api.delete_cart(client, store_id, body["id"])
+            except MailchimpNotFoundError:
+                pass  # deleted already (by an attempt whose answer was lost)
+            state.update(sent=False, line_ids=[])
+            outbox.save_state(item, state)
         if state.get("sent"):
             try:
                 _update(client, store_id, body, state)
@@ -308,15 +317,28 @@ def _update(client, store_id, body, state):
 
 
 def _retag(client, shop_settings, state, email, tag) -> dict:
-    """Put the shop's abandoned-cart tag on the member (and take off one the shop no longer uses)."""
+    """Put the shop's abandoned-cart tag on the member (and take off one the shop no longer uses).
+
+    The member may have moved to a new address since it was tagged (an email change carries its
+    tags along): the tag's address follows, so a later withdrawal untags the right member."""
     old = state.get("tag", "")
     if old and old != tag and state.get("tag_email"):
-        _tag(client, shop_settings, state["tag_email"], old, False)
+        for address in _tagged_addresses(shop_settings, state):
+            _tag(client, shop_settings, address, old, False)
         state.update(tag="", tag_email="")
-    if tag and (old != tag or not state.get("tag_email")) and email:
+    if tag and email and (old != tag or str(state.get("tag_email") or "").lower() != email.lower()):
         _tag(client, shop_settings, email, tag, True)
         state.update(tag=tag, tag_email=email)
     return state
+
+
+def _tagged_addresses(shop_settings, state) -> list:
+    """Where the cart's tag may be: the address it was put on, and the contact's member address
+    now (the member carried the tag along when it moved to a new address; found by the fault soak)."""
+    addresses = {str(state.get("tag_email") or "").strip()}
+    if state.get("contact_id"):
+        addresses.add(str(contact_state(shop_settings.shop_id, state["contact_id"]).get("email") or "").strip())
+    return sorted(a for a in addresses if a)
 
 
 def _tag(client, shop_settings, email, tag, active):
@@ -339,7 +361,8 @@ def _withdraw(client, shop_settings, item, state, why) -> Outcome:
             state.update(sent=False, line_ids=[])
             outbox.save_state(item, state)
         if state.get("tag") and state.get("tag_email"):
-            _tag(client, shop_settings, state["tag_email"], state["tag"], False)
+            for address in _tagged_addresses(shop_settings, state):
+                _tag(client, shop_settings, address, state["tag"], False)
         state.update(tag="", tag_email="")
     return Outcome(note="cart deleted: %s" % why, state=state)
 

@@ -115,7 +115,10 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
         # decide from Mailchimp's real state (found by the fault-rate reliability run).
         outbox.save_state(item, state)
         ecommerce.upsert_customer(client, shop_settings.store_id, customer)
-    if last_permission and not permission:  # withdrawn: their waiting carts go too (sync/carts.py)
+    if moving or (last_permission is not None and bool(last_permission) != permission):
+        # Withdrawn: their waiting carts go too; given: their idle baskets become carts now, not only
+        # after their next change; moved: their carts name the new customer, whose email is the one
+        # the abandoned-cart email goes to (the last two found by the fault soak) (sync/carts.py).
         from shuup_mailchimp.sync.carts import touch_open_carts
 
         touch_open_carts(shop_settings.shop_id, contact.pk)

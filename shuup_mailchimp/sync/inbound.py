@@ -184,6 +184,15 @@ def _learn(shop_id, contact, updates, note_source="webhook") -> None:
                        dict(updates, consent_source=note_source, consent_changed_on=timezone.now().isoformat()))
 
 
+def _carts_follow(shop_id, contact) -> None:
+    """Consent changed in Mailchimp: the contact's open baskets are looked at again (a cart sent
+    before is deleted, an idle basket may become one), as after a change made in Shuup. Found by the
+    fault soak: an unsubscribed person's cart stayed, waiting to trigger the abandoned-cart email."""
+    from shuup_mailchimp.sync.carts import touch_open_carts
+
+    touch_open_carts(shop_id, contact.pk)
+
+
 def _save_quietly(contact, fields):
     with outbox.recording_suppressed():
         contact.save(update_fields=fields)
@@ -196,12 +205,14 @@ def _unsubscribe(shop_settings, contact, item, event):
         contact.marketing_permission = False
         _save_quietly(contact, ["marketing_permission"])
     _learn(shop_settings.shop_id, contact, {"permission": False, "member_status": member_status, "opted_out": True})
+    _carts_follow(shop_settings.shop_id, contact)
     return WebhookStatus.APPLIED, ("the person unsubscribed in Mailchimp: marketing permission withdrawn"
                                    if changed else "the person unsubscribed in Mailchimp (permission was already off)")
 
 
 def _cleaned(shop_settings, contact, item, event):
     _learn(shop_settings.shop_id, contact, {"member_status": consent.CLEANED, "opted_out": True, "undeliverable": True})
+    _carts_follow(shop_settings.shop_id, contact)
     return WebhookStatus.APPLIED, "address cleaned in Mailchimp (%s): not sent again" % (event.data.get("reason") or "bounce")
 
 
@@ -218,6 +229,7 @@ def _subscribe(shop_settings, contact, item, event):
         _save_quietly(contact, ["marketing_permission"])
     _learn(shop_settings.shop_id, contact, {"permission": True, "member_status": consent.SUBSCRIBED,
                                             "opted_out": False, "undeliverable": False})
+    _carts_follow(shop_settings.shop_id, contact)
     return WebhookStatus.APPLIED, "subscribed in Mailchimp: marketing permission given" if changed else "already subscribed"
 
 
@@ -267,6 +279,7 @@ def _upemail(shop_settings, contact, item, event):
     _save_quietly(contact, ["email"])
     # Mailchimp has moved the member already; the customer it cannot move (found by the fault soak)
     _learn(shop_settings.shop_id, contact, dict(_customer_moved(contact, state, new_email), email=new_email))
+    _carts_follow(shop_settings.shop_id, contact)  # their carts name the new customer
     return WebhookStatus.APPLIED, "email changed in Mailchimp"
 
 
