@@ -23,8 +23,11 @@ from mailchimp3.mailchimpclient import MailChimpError
 from shuup_mailchimp.app_settings import app_settings
 from shuup_mailchimp.client.concurrency import request_slot
 from shuup_mailchimp.client.errors import UnexpectedAnswer, error_from_exception
+from shuup_mailchimp.client import sdk_logging
 from shuup_mailchimp.client.redaction import redact
 from shuup_mailchimp.exceptions import MailchimpAuthError, MailchimpError
+
+sdk_logging.install()  # mailchimp3 logs request bodies at INFO: kept at DEBUG, without secrets
 
 USER_AGENT = "shuup-mailchimp/0.1 (+mailchimp3 3.0.21)"
 API_KEY_RE = re.compile(r"\A[0-9a-f]{32}-[a-z]+[0-9]+\Z")
