@@ -34,16 +34,28 @@ def log_process(shop_id, operation, message, success=True, error=None, object_ki
     """A row for a process (initialize store, a sync run, a resend) rather than a single call."""
     from shuup_mailchimp.models import MailchimpLogEntry
 
+    secrets = shop_secrets(shop_id)
     MailchimpLogEntry.objects.create(
         shop_id=shop_id,
         operation=operation[:64],
         success=success,
-        error_title=(error.title if error else "")[:255],
-        error_detail=redact(error.describe()) if error else "",
+        error_title=redact(error.title if error else "", secrets)[:255],
+        error_detail=redact(error.describe(), secrets) if error else "",
         object_kind=object_kind,
         object_id=object_id,
-        message=redact(message),
+        message=redact(message, secrets),
     )
+
+
+def shop_secrets(shop_id) -> list:
+    """The shop's API key and webhook token: a process message may quote the webhook URL
+    ("webhook registered at https://.../<token>/") or an error that echoes it."""
+    from shuup_mailchimp.models import MailchimpShopSettings
+
+    if shop_id is None:
+        return []
+    row = MailchimpShopSettings.objects.filter(shop_id=shop_id).values_list("api_key", "webhook_secret").first()
+    return [value for value in (row or ()) if value]
 
 
 def log_configuration(shop_settings, source: str, changed=()) -> None:
