@@ -200,3 +200,35 @@ def test_a_cart_follows_its_contact_to_a_new_address_and_is_untagged_there(cart_
     run()
     assert remote_cart(emulator, shop_settings, basket) is None
     assert tags_of(emulator, shop_settings, new_email) == []
+
+
+@pytest.mark.django_db
+def test_a_withdrawal_that_failed_half_way_still_deletes_the_cart(cart_shop, emulator, monkeypatch):
+    """The member PUT went through (its state saved on the way), the customer PUT failed: the retry
+    saw no permission change any more, so the cart and its tag stayed for a person who withdrew."""
+    from shuup_mailchimp.exceptions import MailchimpTransientError
+    from shuup_mailchimp.sync import contacts
+    from shuup_mailchimp.sync.processing import process_due
+
+    shop_settings, products = cart_shop
+    contact = person(shop_settings.shop)
+    basket = idle_basket(shop_settings, contact, products[0])
+    run()
+    assert remote_cart(emulator, shop_settings, basket) is not None
+    real, calls = contacts.ecommerce.upsert_customer, []
+
+    def fails_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MailchimpTransientError(status=503, title="Service Unavailable")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(contacts.ecommerce, "upsert_customer", fails_once)
+    contact.marketing_permission = False
+    contact.save()
+    assert contact_item(contact).status == SyncStatus.PENDING  # retrying
+    process_due(ignore_backoff=True)
+    process_due(ignore_backoff=True)
+    assert contact_item(contact).status == SyncStatus.SYNCED
+    assert remote_cart(emulator, shop_settings, basket) is None
+    assert tags_of(emulator, shop_settings, contact.email) == []

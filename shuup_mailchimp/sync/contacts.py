@@ -82,6 +82,15 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
             and last_permission == permission:
         return Outcome(skipped=True, note="unchanged", fingerprint=digest)
 
+    if moving or (last_permission is not None and bool(last_permission) != permission):
+        # Withdrawn: their waiting carts go too; given: their idle baskets become carts now, not only
+        # after their next change; moved: their carts name the new customer, whose email is the one
+        # the abandoned-cart email goes to (sync/carts.py). Looked at before the first call: a retry
+        # after a failure half-way no longer sees the change (the state saved on the way has it).
+        # All found by the fault soak.
+        from shuup_mailchimp.sync.carts import touch_open_carts
+
+        touch_open_carts(shop_settings.shop_id, contact.pk)
     with client.about(object_kind="contact", object_id=contact.pk):
         if moving:
             state = _move_member(client, shop_settings.audience_id, item, state, old_email, email)
@@ -115,13 +124,6 @@ def sync_contact(client, shop_settings, item: MailchimpSyncItem) -> Outcome:
         # decide from Mailchimp's real state (found by the fault-rate reliability run).
         outbox.save_state(item, state)
         ecommerce.upsert_customer(client, shop_settings.store_id, customer)
-    if moving or (last_permission is not None and bool(last_permission) != permission):
-        # Withdrawn: their waiting carts go too; given: their idle baskets become carts now, not only
-        # after their next change; moved: their carts name the new customer, whose email is the one
-        # the abandoned-cart email goes to (the last two found by the fault soak) (sync/carts.py).
-        from shuup_mailchimp.sync.carts import touch_open_carts
-
-        touch_open_carts(shop_settings.shop_id, contact.pk)
     return Outcome(fingerprint=digest, remote_id=customer["id"], note=decision.note, state=state)
 
 
