@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _scenario import Scenario  # noqa: E402
 
 SIZES = {  # contacts, groups, products, orders before the sync; incremental changes
-    "short": dict(contacts=60, groups=5, products=6, orders=40, changes=450),
+    "short": dict(contacts=50, groups=5, products=6, orders=30, changes=300),
     "long": dict(contacts=300, groups=8, products=12, orders=200, changes=3000),
 }
 FAULT_KINDS = ["429", "500", "503", "drop", "applied_drop"]
@@ -71,6 +71,8 @@ class Soak:
         self.webhook_answers = Counter()
         self.email_counter = 0
         self.retries = Counter()  # operator retries of steps that raised (init, full sync)
+        self.consent_from_mailchimp = set()  # contacts whose consent last changed in Mailchimp
+        self.lagging_opt_in = 0
 
     # --- setting up ------------------------------------------------------------------------------
 
@@ -153,7 +155,7 @@ class Soak:
             order.create_payment(order.taxful_total_price)
         return order
 
-    def operator(self, what, func, attempts=8):
+    def operator(self, what, func, attempts=40):
         """An operator runs a step that raised (Mailchimp failing) again, a few times."""
         from shuup_mailchimp.exceptions import MailchimpError
 
@@ -258,6 +260,7 @@ class Soak:
         contact = self.contact()
         contact.marketing_permission = not contact.marketing_permission
         contact.save()
+        self.consent_from_mailchimp.discard(contact.pk)
         return True
 
     def change_change_email(self):
@@ -386,6 +389,7 @@ class Soak:
         if contact is None:
             return False
         self.emulator.unsubscribe_as_person(self.audience_id, contact.email)
+        self.consent_from_mailchimp.add(contact.pk)
         return True
 
     def change_mc_subscribe(self):
@@ -393,6 +397,7 @@ class Soak:
         if contact is None:
             return False
         self.emulator.subscribe_as_person(self.audience_id, contact.email)
+        self.consent_from_mailchimp.add(contact.pk)
         return True
 
     def change_mc_cleaned(self):
@@ -401,6 +406,7 @@ class Soak:
             return False
         self.cleaned.add(contact.email.lower())
         self.emulator.clean_member(self.audience_id, contact.email)
+        self.consent_from_mailchimp.add(contact.pk)
         return True
 
     def change_mc_profile(self):
@@ -505,7 +511,12 @@ def compare(soak):
         if not mine:
             lost.append(("no customer", contact.pk, email))
         elif any(c["opt_in_status"] != bool(contact.marketing_permission) for c in mine):
-            lost.append(("customer opt-in", contact.pk, [c["opt_in_status"] for c in mine]))
+            if contact.pk in soak.consent_from_mailchimp:
+                # Applying a webhook never echoes (sync/inbound.py): the customer's opt-in follows with
+                # the contact's next sync. Mailchimp never lets it override the member's status.
+                soak.lagging_opt_in += 1
+            else:
+                lost.append(("customer opt-in", contact.pk, [c["opt_in_status"] for c in mine]))
         for old in soak.old_emails.get(contact.pk, ()):
             old_member = members.get(md5(old))
             if old_member is not None and old_member["status"] in ("subscribed", "pending"):
@@ -543,8 +554,11 @@ def compare(soak):
     expected_carts = {}
     for basket in StoredBasket.objects.filter(shop=soak.shop):
         contact = contacts.get(basket.customer_id)
+        member = members.get(md5(contact.email)) if contact is not None else None
+        # A cart needs consent on both sides: permission in Shuup, and a subscribed member (one who
+        # unsubscribed in Mailchimp and was given permission again stays pending until they confirm).
         if (basket.deleted or basket.finished or not basket.product_count or contact is None
-                or not contact.marketing_permission or contact.email.lower() in soak.cleaned
+                or not contact.marketing_permission or member is None or member["status"] != "subscribed"
                 or Order.objects.filter(customer=contact, order_date__gte=basket.updated_on).exists()):
             continue
         expected_carts[str(basket.pk)] = (basket, contact)
@@ -631,6 +645,8 @@ def main(argv=None):
     scenario.figure("faults_by_kind", dict(sorted(soak.emulator.faults.counts.items())), "faults by kind")
     scenario.figure("operator_retries", dict(soak.retries), "steps an operator ran again")
     scenario.figure("resent", soak.resent, "failed items resent once")
+    scenario.figure("lagging_opt_in", soak.lagging_opt_in,
+                    "customers whose opt-in waits for the contact's next sync after a consent change in Mailchimp")
     scenario.figure("items_by_status", dict(statuses), "items by final status")
     scenario.figure("seconds", {"build": round(built - started, 1), "full sync": round(synced - built, 1),
                                 "changes": round(changed - synced, 1), "drain": round(finished - changed, 1)},
