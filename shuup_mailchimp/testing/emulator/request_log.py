@@ -122,7 +122,8 @@ def summarize(entries: List[Dict[str, Any]]) -> Dict[str, Any]:
         "requests": len(entries),
         "by_status": {str(k): v for k, v in sorted(Counter(e["status"] for e in entries).items(), key=str)},
         "rate_limited": sum(1 for e in entries if e["status"] == 429),
-        "by_resource": {"%s %s" % k: v for k, v in sorted(Counter((e["method"], e["resource"]) for e in entries).items())},
+        "by_resource": {"%s %s" % k: v
+                        for k, v in sorted(Counter((e["method"], e["resource"]) for e in entries).items())},
         # The same successful write (method, resource, id, body) more than once: work done twice.
         "repeated_writes": sum(n - 1 for n in writes.values() if n > 1),
         # POSTs per (resource, id) beyond the first, whatever their answer (e.g. an order created twice).
