@@ -50,6 +50,12 @@ def _not_found(shop_id):
 class MailchimpWebhookView(View):
     http_method_names = ["get", "post", "head"]
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # Django's own logs "Method Not Allowed: <path>", with the token in the path.
+        response = _refuse(405, "Method not allowed.", kwargs.get("shop_id"), "%s" % request.method[:10])
+        response["Allow"] = ", ".join(m.upper() for m in self._allowed_methods())
+        return response
+
     def get(self, request, shop_id, token):
         if _shop_settings(shop_id, token) is None:
             return _not_found(shop_id)
