@@ -151,7 +151,8 @@ def test_log_rows_never_hold_the_key_or_the_webhook_token(hostile, request, webh
 # --- exceptions and error messages ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", [T.API_KEY.upper(), T.API_KEY + "\n", "x" + T.API_KEY, T.API_KEY + "€"])
+@pytest.mark.parametrize("key", [T.API_KEY.upper(), T.API_KEY + "\n", "x" + T.API_KEY, T.API_KEY + "€"],
+                         ids=["upper-case", "newline", "prefixed", "unicode-suffix"])
 def test_a_refused_key_is_not_in_the_exception(key):
     with pytest.raises(MailchimpAuthError) as info:
         MailchimpClient(key)

@@ -15,7 +15,7 @@ REVOKED_KEY = "b1d4e7a0c3f6092583b6e9d2a5c8f1e4-us1"
 #: A well-formed key of another data centre (Mailchimp: 401 "API Key Invalid").
 WRONG_DC_KEY = "c4f7a0d3b6e9f2c5a8d1b4e7c0f3a6d9-us9"
 #: The shop's webhook token (goes in the webhook URL only).
-WEBHOOK_SECRET = "hostileWebhookToken-4Qz9Xv2Lm7Rk0Tb5"
+WEBHOOK_SECRET = "Zq4Wt9-whk-Lm7Rk0Tb5Jp8Wc3Ny6Xv2"
 
 SECRETS = (API_KEY, REVOKED_KEY, WRONG_DC_KEY, WEBHOOK_SECRET)
 
@@ -225,7 +225,8 @@ PERSONAL = sorted(
      + list(UNCERTAIN_EMAILS.values()) if len(e.strip()) >= 6 and "\x00" not in e}
     | {e.strip() for pair in list(SAME_MEMBER_PAIRS.values()) + list(EMAIL_EDITS.values()) for e in pair}
     | {n for pair in HOSTILE_NAMES.values() for n in pair if len(n.strip()) >= 6 and "\x00" not in n}
-    | {"hostile.person@mailbox.org", "Hostilia", "Personova"}
+    | {"hostile.person@mailbox.org", "hostile.key@mailbox.org", "hostile.odd@mailbox.org", "hostile.hook@mailbox.org",
+       "hostile.secret@mailbox.org", "hostile.bad@example.com", "Hostilia", "Personova", "Invalidova"}
 )
 
 
