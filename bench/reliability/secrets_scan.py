@@ -54,6 +54,7 @@ class Needle:
     text: str
     kind: str  # "secret" / "personal"
     label: str  # which value, without the value: e.g. "secret #2 (API key hex part, URL-encoded)"
+    value: int = 0  # index of the value it comes from: one hit per value and line
 
 
 @dataclass
@@ -110,14 +111,14 @@ def needles(secrets, personal) -> List[Needle]:
             for text, form in _variants(part, MIN_SECRET):
                 label = ", ".join(x for x in (what, form) if x)
                 result.append(Needle(text, "secret", "secret #%d %s%s" % (n, mask(secret),
-                                                                         " (%s)" % label if label else "")))
+                                                                         " (%s)" % label if label else ""), n))
     for n, value in enumerate(sorted(set(map(str, personal)))):
         value = value.strip()
         if "\x00" in value:
             continue
         for text, form in _variants(value, MIN_PERSONAL):
             result.append(Needle(text.lower(), "personal", "personal #%d %s%s" % (n, mask(value),
-                                                                                 " (%s)" % form if form else "")))
+                                                                                 " (%s)" % form if form else ""), n))
     return result
 
 
@@ -165,13 +166,16 @@ def scan_file(path: str, relative: str, secret_needles, personal_needles, result
     levels = line_levels(lines) if is_log else []
     for number, line in enumerate(lines, 1):
         level = levels[number - 1] if is_log else None
+        seen = set()
         for needle in secret_needles:
-            if needle.text in line:
+            if needle.text in line and ("secret", needle.value) not in seen:
+                seen.add(("secret", needle.value))
                 result.hits.append(Hit(relative, number, "secret", needle.label, level))
         if is_log and level in VISIBLE:
             lowered = line.lower()
             for needle in personal_needles:
-                if needle.text in lowered:
+                if needle.text in lowered and ("personal", needle.value) not in seen:
+                    seen.add(("personal", needle.value))
                     result.hits.append(Hit(relative, number, "personal", needle.label, level))
 
 
