@@ -553,3 +553,40 @@ def test_a_refused_webhook_never_logs_its_url(hostile, subscriber, caplog):
     for record in caplog.records:
         assert T.WEBHOOK_SECRET not in record.getMessage()
     assert T.WEBHOOK_SECRET not in caplog.text
+
+
+# --- 7. hostile values shown back in the admin ------------------------------------------------------
+
+XSS_NAMES = {k: T.HOSTILE_NAMES[k] for k in ("html-script", "crlf-injection", "rtl-override")}
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["items", "item", "failed-items", "contact", "dashboard"])
+@pytest.mark.parametrize("names", list(XSS_NAMES.values()), ids=list(XSS_NAMES))
+def test_a_hostile_name_or_error_is_shown_escaped_in_the_admin(hostile, emulator, member_put_answers, admin_client,
+                                                              page, names):
+    first, last = names
+    # Mailchimp's error quotes the value back, as its "X looks fake or invalid" does.
+    member_put_answers(400, {"title": "Invalid Resource", "detail": "%s %s looks fake or invalid." % (first, last)})
+    contact = save_contact(hostile.shop, "hostile.person@mailbox.org", first=first, last=last)
+    item = assert_ended(contact_item(contact))
+    assert item.status == SyncStatus.FAILED and first in item.last_error_detail
+    base = "/sa/mailchimp/shop/%d/" % hostile.shop.pk
+    url = {"items": base + "items/", "item": base + "items/%d/" % item.pk, "failed-items": base + "items/?status=failed",
+           "contact": "/sa/contacts/%d/" % contact.pk, "dashboard": base}[page]
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode("utf-8")
+    for raw in (first, last):
+        if "<" in raw:
+            assert raw not in html, "shown unescaped"
+    assert "<script>alert(1)</script>" not in html and "onerror=alert(2)>" not in html
+    if page == "item" and first.startswith("<script>"):
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown, escaped

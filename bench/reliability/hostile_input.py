@@ -49,6 +49,7 @@ CATEGORIES = [
     ("test_an_oversized_body", "webhooks: malformed / oversized"),
     ("test_a_well_formed_event_with_hostile_values", "webhooks: hostile values"),
     ("test_a_refused_webhook_never_logs", "secrets: logs, rows, HTML, exceptions, Celery"),
+    ("test_a_hostile_name_or_error_is_shown_escaped", "admin: hostile values escaped"),
 ]
 
 
