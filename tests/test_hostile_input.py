@@ -590,3 +590,44 @@ def test_a_hostile_name_or_error_is_shown_escaped_in_the_admin(hostile, emulator
     assert "<script>alert(1)</script>" not in html and "onerror=alert(2)>" not in html
     if page == "item" and first.startswith("<script>"):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown, escaped
+
+
+# --- 8. the newsletter sign-up box: a public form ---------------------------------------------------
+
+ALL_EMAILS = dict(
+    [("normalizable-" + k, (v, "ok")) for k, v in T.NORMALIZABLE_EMAILS.items()]
+    # example.com is a valid address to Django's form; Mailchimp refuses it later (the item fails)
+    + [("invalid-" + k, (v, "either" if k == "fake-domain" else "refused")) for k, v in T.INVALID_EMAILS.items()]
+    + [("uncertain-" + k, (v, "either")) for k, v in T.UNCERTAIN_EMAILS.items()]
+    + [("empty-" + k, (v, "refused")) for k, v in T.EMPTY_EMAILS.items()]
+    + [("oversized", ("a" * 300 + "@mailbox.org", "refused"))]
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", list(ALL_EMAILS.values()), ids=list(ALL_EMAILS))
+def test_the_signup_box_answers_a_hostile_email_clearly(hostile, emulator, case):
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from shuup_mailchimp.models import MailchimpSignup
+    from shuup_mailchimp.sync.signup import sign_consent
+
+    cache.clear()  # the per-IP rate limit
+    email, expected = case
+    data = {"email": email, "consent": "1", "consent_ref": sign_consent("Email me."), "next": "/", "website": ""}
+    response = Client(HTTP_ACCEPT="application/json").post(reverse("shuup:mailchimp_signup"), data)
+    assert response.status_code in (200, 400), "a clear answer, never a 500"
+    answer = response.json()
+    assert answer["message"].strip()
+    if expected != "either":
+        assert answer["ok"] is (expected == "ok") and response.status_code == (200 if expected == "ok" else 400)
+    if not answer["ok"]:
+        assert not MailchimpSignup.objects.exists()
+        return
+    settle()
+    for item in MailchimpSyncItem.objects.all():
+        assert_ended(item)
+    if expected == "ok":
+        member = members_snapshot(emulator, hostile.audience_id).get(normalized_hash(email))
+        assert member is not None and member["email_address"].lower() == email.strip().lower()
