@@ -232,3 +232,26 @@ def test_a_withdrawal_that_failed_half_way_still_deletes_the_cart(cart_shop, emu
     assert contact_item(contact).status == SyncStatus.SYNCED
     assert remote_cart(emulator, shop_settings, basket) is None
     assert tags_of(emulator, shop_settings, contact.email) == []
+
+
+@pytest.mark.django_db
+def test_groups_changed_by_a_profile_webhook_update_their_tags_at_once(initialized, emulator):
+    """Two-way profile interests -> contact groups were applied with recording suppressed (no echo),
+    so a group kept as a Mailchimp tag did not follow until the daily tag refresh."""
+    from shuup.core.models import ContactGroup
+
+    from shuup_mailchimp.sync.processing import process_due
+    from shuup_mailchimp.sync.segments import choose_groups
+
+    initialized.two_way_sync = True
+    initialized.save()
+    vip = ContactGroup.objects.create(shop=initialized.shop, name="VIP")
+    choose_groups(initialized.shop, [vip.pk])
+    contact = person(initialized.shop)
+    process_due()
+    form = member_form(emulator, initialized.audience_id, "profile", contact.email)
+    form["data[merges][INTERESTS]"] = "VIP"
+    deliver(initialized, form)
+    assert vip.members.filter(pk=contact.pk).exists()
+    process_due()
+    assert "VIP" in [t["name"] for t in member_of(emulator, initialized.audience_id, contact.email)["tags"]]

@@ -358,4 +358,16 @@ def _set_groups(shop_settings, contact, event) -> str:
                 removed.append(group.pk)
     if not (added or removed):
         return ""
+    _tags_follow(shop_settings.shop_id, added + removed)
     return "contact groups: %d joined, %d left" % (len(added), len(removed))
+
+
+def _tags_follow(shop_id, group_ids) -> None:
+    """The groups' Mailchimp tags (those the shop keeps as tags) are sent again: they are not the
+    member Mailchimp told us about, so this is no echo. Found by the fault soak: with recording
+    suppressed, the tags waited for the daily refresh."""
+    from shuup_mailchimp.models import MailchimpTaggedGroup
+
+    tagged = MailchimpTaggedGroup.objects.filter(shop_id=shop_id, group_id__in=list(group_ids))
+    for group_id in tagged.values_list("group_id", flat=True):
+        outbox.record([shop_id], SyncKind.SEGMENT, group_id)
