@@ -442,6 +442,8 @@ class Soak:
 
         self.deliver_webhooks()
         self.drain()
+        # What the queue alone achieved, before the daily refresh and the owner's resend help
+        self.before_help = compare(self)
         segments.refresh_active_shops()  # the daily tag refresh
         self.drain()
         self.resent = outbox.requeue_failed()  # the owner's "Resend failed", once
@@ -654,6 +656,12 @@ def main(argv=None):
     scenario.figure("seconds", {"build": round(built - started, 1), "full sync": round(synced - built, 1),
                                 "changes": round(changed - synced, 1), "drain": round(finished - changed, 1)},
                     "seconds")
+    early_lost, early_dupes = soak.before_help
+    scenario.figure("before_help", {"lost updates": len(early_lost), "duplicates": len(early_dupes),
+                                    "by kind": dict(Counter(row[0] for row in early_lost + early_dupes))},
+                    "mismatches once the queue drained, before the daily tag refresh and the resend")
+    for row in (early_lost + early_dupes)[:10]:
+        print("    before help: %s" % (row,), flush=True)
     for what, rows in (("lost updates", lost), ("duplicates", dupes)):
         kinds = Counter(row[0] for row in rows)
         if rows:
