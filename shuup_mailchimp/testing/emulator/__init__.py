@@ -14,6 +14,11 @@ pagination, fields), ``members``, ``lists``, ``segments``, ``stores`` (stores, c
 ``faults``, ``control`` (``/_emulator/`` routes), ``server``, ``responses_mock``, ``cli``.
 Where the emulator might differ from the real API the real API wins; guesses are marked "Guess".
 
+Faults: ``fault_rate`` of the ``/3.0/`` requests get one of ``fault_kinds`` (seeded): by default
+429, 500, 503 or a dropped connection, all before the request is handled (nothing applied);
+``emu.fault_kinds = [..., "applied_drop"]`` adds a write applied and then its connection dropped
+before the answer. ``emu.faults.counts`` counts them by kind.
+
 Consent: who unsubscribed a member matters, as on the real service (see ``members``). A member
 the person unsubscribed (unsubscribe link, form) or that was cleaned is in compliance state: an
 API ``status: subscribed`` gives 400 "Member In Compliance State", ``pending`` is accepted. A
