@@ -240,6 +240,8 @@ class Soak:
             self.deliver_webhooks()
             if n % BEAT_EVERY == BEAT_EVERY - 1:
                 self.beat()
+            if n % 500 == 499:
+                print("    %d changes made" % (n + 1), flush=True)
 
     def contact(self, with_member=None):
         from shuup.core.models import PersonContact
