@@ -579,8 +579,9 @@ def test_a_hostile_name_or_error_is_shown_escaped_in_the_admin(hostile, emulator
     item = assert_ended(contact_item(contact))
     assert item.status == SyncStatus.FAILED and first in item.last_error_detail
     base = "/sa/mailchimp/shop/%d/" % hostile.shop.pk
-    url = {"items": base + "items/", "item": base + "items/%d/" % item.pk, "failed-items": base + "items/?status=failed",
-           "contact": "/sa/contacts/%d/" % contact.pk, "dashboard": base}[page]
+    url = {"items": base + "items/", "item": base + "items/%d/" % item.pk,
+           "failed-items": base + "items/?status=failed", "contact": "/sa/contacts/%d/" % contact.pk,
+           "dashboard": base}[page]
     response = admin_client.get(url)
     assert response.status_code == 200
     html = response.content.decode("utf-8")

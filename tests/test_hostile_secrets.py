@@ -8,6 +8,7 @@ not sign webhooks), so the admin does not show it at all, masked or not; operato
 """
 import json
 import logging
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
@@ -19,6 +20,7 @@ from shuup_mailchimp.client import MailchimpClient, client_for, members
 from shuup_mailchimp.enums import SyncKind, SyncStatus
 from shuup_mailchimp.exceptions import MailchimpAuthError, MailchimpError
 from shuup_mailchimp.models import MailchimpLogEntry, MailchimpShopSettings, MailchimpSyncItem
+from shuup_mailchimp.sync.webhook_setup import webhook_path
 
 from . import test_hostile_tables as T
 
@@ -248,9 +250,6 @@ def test_celery_task_messages_carry_ids_only(hostile, settings, monkeypatch):
     monkeypatch.setattr(tasks, "_last_kick", {"at": -1e9})
     contact = PersonContact.objects.create(first_name=FIRST, last_name=LAST, email=EMAIL, marketing_permission=True)
     contact.add_to_shop(hostile.shop)
-    from shuup_mailchimp.sync.webhook_setup import webhook_path
-    from urllib.parse import urlencode
-
     form = {"type": "unsubscribe", "fired_at": "2026-01-01 10:00:00", "data[email]": EMAIL,
             "data[list_id]": hostile.audience_id}
     assert Client().post(webhook_path(hostile), urlencode(form),

@@ -26,7 +26,7 @@ import os
 import re
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 from urllib.parse import quote, quote_plus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
