@@ -675,3 +675,39 @@ def test_a_guest_order_with_a_hostile_email_saves_and_ends_with_a_reason(hostile
         assert remote is not None
     else:
         assert remote is None and item.last_error_title
+
+
+# --- 10. "Check connection" in the admin while Mailchimp answers oddly ---------------------------
+
+CHECK_ANSWERS = {
+    "200-html": (200, "html", "having trouble"),
+    "200-empty": (200, "empty", "having trouble"),
+    "200-truncated-json": (200, "truncated-json", "having trouble"),
+    "200-json-list": (200, "json-list", "having trouble"),
+    "502-proxy-html": (502, "html", "having trouble"),
+    "503-huge-html": (503, "huge-html", "having trouble"),
+    "401-key-echo-html": (401, "key-echo-html", "refused the API key"),
+    "403-bodiless": (403, "empty", "having trouble"),
+    "404-html": (404, "html", "Mailchimp"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", list(CHECK_ANSWERS.values()), ids=list(CHECK_ANSWERS))
+def test_check_connection_says_what_mailchimp_answered_in_words(hostile, emulator, monkeypatch, admin_client, case):
+    from django.contrib.messages import get_messages
+
+    status, body_name, expected = case
+    text, content_type = T.ODD_BODIES[body_name]
+    monkeypatch.setattr(emulator, "handle", lambda *args: (
+        status, {"Content-Type": content_type} if content_type else {}, text.encode("utf-8")))
+    response = admin_client.post("/sa/mailchimp/shop/%d/check-connection/" % hostile.shop.pk)
+    assert response.status_code == 302
+    messages = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+    assert len(messages) == 1 and messages[0][0] == "error"
+    said = messages[0][1]
+    assert expected in said
+    assert "could not be reached" not in said, "Mailchimp (or a proxy) did answer"
+    assert "<html" not in said.lower() and len(said) < 1000, "the page itself is not pasted into the message"
+    for secret in (T.API_KEY, KEY_HEX, T.WEBHOOK_SECRET):
+        assert secret not in said

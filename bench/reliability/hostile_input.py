@@ -52,6 +52,7 @@ CATEGORIES = [
     ("test_a_hostile_name_or_error_is_shown_escaped", "admin: hostile values escaped"),
     ("test_the_signup_box_answers", "sign-up box: hostile emails"),
     ("test_a_guest_order_with_a_hostile_email", "guest orders: hostile emails"),
+    ("test_check_connection_says", "Mailchimp odd answers: admin check connection"),
 ]
 
 
