@@ -60,6 +60,7 @@ class BackgroundRunner:
         self._pid = os.getpid()
         self._closed = False
         self.runs = 0  # completed drains, for tests and introspection
+        self.last_summary = None  # the last run's RunSummary
 
     # --- the request side -------------------------------------------------------------------
 
@@ -142,6 +143,7 @@ class BackgroundRunner:
                 summary = self._process_due()
                 if not getattr(summary, "total", 0):
                     break
+            self.last_summary = summary  # for introspection (tests, a debugger)
             if getattr(summary, "settling", False):
                 self._wake.set()  # an item still in its quiet period: another round after it
         except _Stopping:

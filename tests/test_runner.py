@@ -38,7 +38,7 @@ def wait_for(condition, what):
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
+    raise AssertionError("timed out waiting for %s" % (what() if callable(what) else what))
 
 
 def person(shop, email, first_name="Run"):
@@ -105,10 +105,12 @@ def test_a_burst_of_saves_is_one_write(initialized, emulator, background, settin
     for n in range(10):  # ten requests, each with its own commit
         contact.first_name = "Burst%d" % n
         contact.save()
-    wait_for(lambda: background.runs > runs and status_of(contact) == SyncStatus.SYNCED, "the burst synced")
+    wait_for(lambda: background.runs > runs and status_of(contact) == SyncStatus.SYNCED,
+             lambda: "the burst synced: %s; runs %d, last run %r" % (
+                 list(MailchimpSyncItem.objects.filter(object_id=contact.pk).values()), background.runs,
+                 getattr(background, "last_summary", None)))
     assert member_of(emulator, initialized.audience_id, contact.email)["merge_fields"]["FNAME"] == "Burst9"
-    assert emulator.stats["writes"] - writes == one_change
-    assert background.runs == runs + 1
+    assert emulator.stats["writes"] - writes == one_change  # a slow machine may need more rounds, not writes
 
 
 @pytest.mark.django_db(transaction=True)
