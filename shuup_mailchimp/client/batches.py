@@ -135,8 +135,28 @@ def download_results(client: MailchimpClient, url: str) -> Iterator[dict]:
             for member in archive:
                 if not member.isfile() or not member.name.endswith(".json"):
                     continue
-                for entry in json.load(archive.extractfile(member)):
-                    yield {"operation_id": entry.get("operation_id") or "",
-                           "status_code": int(entry.get("status_code") or 0), "text": entry.get("response") or ""}
+                yield from _entries(archive, member)
     finally:
         spool.close()
+
+
+def _entries(archive, member) -> List[dict]:
+    """One results file as well-typed entries. Anything else is an unreadable archive: a transient
+    error, so the full sync downloads it again and gives up after ``MAX_DOWNLOAD_FAILURES``."""
+    try:
+        data = json.load(archive.extractfile(member))
+        if not isinstance(data, list):
+            raise ValueError("a results file holds %s, not an array" % type(data).__name__)
+        entries = []
+        for entry in data:
+            if not isinstance(entry, dict):
+                raise ValueError("a result is %s, not an object" % type(entry).__name__)
+            text = entry.get("response")
+            if text is not None and not isinstance(text, str):
+                text = json.dumps(text)  # Mailchimp encodes it once more; take a decoded one as it is
+            entries.append({"operation_id": str(entry.get("operation_id") or ""),
+                            "status_code": int(entry.get("status_code") or 0), "text": text or ""})
+        return entries
+    except (ValueError, TypeError, tarfile.TarError, EOFError, OSError) as exc:
+        raise MailchimpConnectionError(title="Unreadable results", detail="The results file %s is not what "
+                                       "Mailchimp writes (%s); it is downloaded again." % (member.name, exc)) from exc
