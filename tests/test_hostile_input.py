@@ -711,3 +711,75 @@ def test_check_connection_says_what_mailchimp_answered_in_words(hostile, emulato
     assert "<html" not in said.lower() and len(said) < 1000, "the page itself is not pasted into the message"
     for secret in (T.API_KEY, KEY_HEX, T.WEBHOOK_SECRET):
         assert secret not in said
+
+
+# --- 11. batch results archives (the full sync): garbage becomes a bounded, classified error -------
+
+
+def _tar_gz(members):
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _gz(data):
+    import gzip
+
+    return gzip.compress(data)
+
+
+GOOD_ENTRY = {"status_code": 200, "operation_id": "contact_1", "response": json.dumps({"status": "subscribed"})}
+ARCHIVES = {
+    "html-page": b"<html><body>Access denied</body></html>",
+    "empty-body": b"",
+    "gzip-not-tar": _gz(b"just some text"),
+    "truncated-gzip": _tar_gz({"r.json": json.dumps([GOOD_ENTRY]).encode()})[:40],
+    "member-not-json": _tar_gz({"r.json": b"{not json"}),
+    "member-truncated-json": _tar_gz({"r.json": b'[{"status_code": 200, "operation_id": "con'}),
+    "member-an-object": _tar_gz({"r.json": b'{"status_code": 200}'}),
+    "member-array-of-strings": _tar_gz({"r.json": b'["a", "b"]'}),
+    "status-code-not-a-number": _tar_gz({"r.json": json.dumps([dict(GOOD_ENTRY, status_code="OK")]).encode()}),
+    "member-latin1": _tar_gz({"r.json": '[{"operation_id": "contact_1", "response": "j\xf6rg"}]'.encode("latin-1")}),
+}
+#: Odd but readable: entries come out, well typed.
+READABLE_ARCHIVES = {
+    "response-an-object": (_tar_gz({"r.json": json.dumps([dict(GOOD_ENTRY, response={"status": "x"})]).encode()}), 1),
+    "response-null": (_tar_gz({"r.json": json.dumps([dict(GOOD_ENTRY, response=None)]).encode()}), 1),
+    "no-json-members": (_tar_gz({"readme.txt": b"hello"}), 0),
+    "empty-array": (_tar_gz({"r.json": b"[]"}), 0),
+}
+
+
+@pytest.mark.parametrize("body", list(ARCHIVES.values()), ids=list(ARCHIVES))
+@responses.activate
+def test_an_unreadable_results_archive_is_a_transient_error_the_pipeline_bounds(api, records, body):
+    from shuup_mailchimp.client import batches
+
+    url = "https://mailchimp-results.test/results.tar.gz"
+    responses.add(responses.GET, url, body=body, status=200)
+    with pytest.raises(mc_exceptions.MailchimpTransientError) as info:
+        list(batches.download_results(api, url))  # the full sync gives up after MAX_DOWNLOAD_FAILURES
+    assert info.value.title == "Unreadable results" and info.value.detail
+
+
+@pytest.mark.parametrize("case", list(READABLE_ARCHIVES.values()), ids=list(READABLE_ARCHIVES))
+@responses.activate
+def test_an_odd_but_readable_archive_gives_well_typed_entries(api, records, case):
+    from shuup_mailchimp.client import batches
+
+    body, count = case
+    url = "https://mailchimp-results.test/results.tar.gz"
+    responses.add(responses.GET, url, body=body, status=200)
+    entries = list(batches.download_results(api, url))
+    assert len(entries) == count
+    for entry in entries:
+        assert isinstance(entry["operation_id"], str) and isinstance(entry["status_code"], int)
+        assert isinstance(entry["text"], str)
+        batches.response_of(entry)  # never raises

@@ -53,6 +53,8 @@ CATEGORIES = [
     ("test_the_signup_box_answers", "sign-up box: hostile emails"),
     ("test_a_guest_order_with_a_hostile_email", "guest orders: hostile emails"),
     ("test_check_connection_says", "Mailchimp odd answers: admin check connection"),
+    ("test_an_unreadable_results_archive", "Mailchimp odd answers: batch results archives"),
+    ("test_an_odd_but_readable_archive", "Mailchimp odd answers: batch results archives"),
 ]
 
 
