@@ -9,7 +9,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
 .PHONY: install messages makemessages demo run worker emulator stop-emulator test test-sqlite test-postgres test-browser \
-	browser-deps install-check bench mutation clean
+	browser-deps install-check bench mutation reliability reliability-short clean
 
 $(VENV)/.installed: requirements-lock.txt setup.py
 	@test -n "$(PYTHON_BIN)" || { echo "Python 3.9 not found: install 3.9.18 with pyenv or put python3.9 on PATH"; exit 1; }
@@ -70,10 +70,20 @@ stop-emulator:
 	-$(PY) -m shuup_mailchimp.testing.emulator --pidfile var/emulator.pid --stop
 
 ## test: the whole suite, on SQLite (in-process tasks) and on PostgreSQL + Redis; the browser tests run in the
-## SQLite pass (headless Chromium, screenshots in var/screenshots/)
+## SQLite pass (headless Chromium, screenshots in var/screenshots/); then the reliability suite's short mode
+## (figures in var/reliability-short/report.md)
 test: install browser-deps
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres PYTEST_ARGS="$(PYTEST_ARGS) --ignore=tests/browser"
+	$(MAKE) --no-print-directory reliability-short
+
+## reliability: the reliability suite at full size (PostgreSQL, Redis, real Celery workers; ~20 min);
+## regenerates docs/reliability.md
+reliability: install
+	$(PY) bench/reliability/run.py --mode long --doc docs/reliability.md
+
+reliability-short: install
+	$(PY) bench/reliability/run.py --mode short
 
 ## test-browser: only the browser tests
 test-browser: install browser-deps
