@@ -255,3 +255,21 @@ def test_groups_changed_by_a_profile_webhook_update_their_tags_at_once(initializ
     assert vip.members.filter(pk=contact.pk).exists()
     process_due()
     assert "VIP" in [t["name"] for t in member_of(emulator, initialized.audience_id, contact.email)["tags"]]
+
+
+@pytest.mark.django_db
+def test_a_new_address_is_not_cleaned_because_the_old_one_bounced(initialized, emulator):
+    """The member at a bounced (cleaned) address was moved to the contact's new address, status
+    "cleaned" and all: the new address, which never bounced, got nothing again."""
+    contact = person(initialized.shop)
+    emulator.clean_member(initialized.audience_id, contact.email)
+    deliver(initialized, build_payload("cleaned", {"list_id": initialized.audience_id, "campaign_id": "",
+                                                   "reason": "hard", "email": contact.email}))
+    assert contact_item(contact).state["undeliverable"] is True
+    contact.email = "ann.works@mailbox.org"
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, "ann.works@mailbox.org")["status"] == "subscribed"
+    assert member_of(emulator, initialized.audience_id, "ann.lee@mailbox.org")["status"] == "cleaned"
+    contact.last_name = "Again"
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, "ann.works@mailbox.org")["merge_fields"]["LNAME"] == "Again"

@@ -181,15 +181,20 @@ def _move_member(client, audience_id, item, state, old_email, new_email) -> dict
     that already exists at the new address (or a new address Mailchimp refuses) leaves the old
     member to be unsubscribed: the consent and interests then go to the new address.
     """
-    try:
-        members.update_member(client, audience_id, old_email, {"email_address": new_email})
-    except MailchimpNotFoundError:  # no member at the old address: nothing to carry over
+    if state.get("undeliverable") or state.get("member_status") == consent.CLEANED:
+        # The old address bounced: moved, the member would carry "cleaned" to an address that never
+        # did, and nothing would be sent there again (found by the fault soak). It stays where it is.
         state.update(member_status=None, opted_out=False)
-    except MailchimpError as exc:
-        if exc.is_transient:
-            raise
-        _retire(client, audience_id, old_email)
-        state.update(member_status=None, opted_out=False)  # the new address's member is a stranger to us
+    else:
+        try:
+            members.update_member(client, audience_id, old_email, {"email_address": new_email})
+        except MailchimpNotFoundError:  # no member at the old address: nothing to carry over
+            state.update(member_status=None, opted_out=False)
+        except MailchimpError as exc:
+            if exc.is_transient:
+                raise
+            _retire(client, audience_id, old_email)
+            state.update(member_status=None, opted_out=False)  # the new address's member is a stranger to us
     state["email"] = new_email
     state["forgotten"] = state["undeliverable"] = False
     outbox.save_state(item, state)
