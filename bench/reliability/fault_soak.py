@@ -41,7 +41,7 @@ from _scenario import Scenario  # noqa: E402
 
 SIZES = {  # contacts, groups, products, orders before the sync; incremental changes
     "short": dict(contacts=50, groups=5, products=6, orders=30, changes=300),
-    "long": dict(contacts=300, groups=8, products=12, orders=200, changes=3000),
+    "long": dict(contacts=300, groups=8, products=12, orders=200, changes=2500),
 }
 FAULT_KINDS = ["429", "500", "503", "drop", "applied_drop"]
 CART_TAG = "abandoned-cart"
@@ -72,7 +72,8 @@ class Soak:
         self.email_counter = 0
         self.retries = Counter()  # operator retries of steps that raised (init, full sync)
         self.consent_from_mailchimp = set()  # contacts whose consent last changed in Mailchimp
-        self.lagging_opt_in = 0
+        self.address_from_mailchimp = set()  # contacts whose address changed in Mailchimp, not synced since
+        self.lagging_opt_in = self.lagging_customer = 0
 
     # --- setting up ------------------------------------------------------------------------------
 
@@ -243,10 +244,13 @@ class Soak:
             if n % 500 == 499:
                 print("    %d changes made" % (n + 1), flush=True)
 
-    def contact(self, with_member=None):
+    def contact(self, synced=True):
+        """A random contact of the shop, as it is now. ``synced``: the change records its sync."""
         from shuup.core.models import PersonContact
 
         contact = PersonContact.objects.get(pk=self.rng.choice(self.contacts).pk)
+        if synced:
+            self.address_from_mailchimp.discard(contact.pk)
         return contact
 
     def member(self, contact):
@@ -329,7 +333,7 @@ class Soak:
     def change_basket_fill(self):
         from shuup.front.models import StoredBasket
 
-        contact = self.contact()
+        contact = self.contact(synced=False)  # a cart syncs its contact only when it may be sent
         basket = StoredBasket.objects.filter(shop=self.shop, customer=contact, deleted=False, finished=False).first()
         if basket is None:
             basket = StoredBasket(shop=self.shop, customer=contact, orderer=contact, currency=self.shop.currency,
@@ -375,6 +379,7 @@ class Soak:
             return False
         basket = self.rng.choice(baskets)
         self.orders.append(self.place_order(basket.customer.personcontact, paid=True))
+        self.address_from_mailchimp.discard(basket.customer_id)  # the order syncs its customer first
         basket.finished = True
         basket.save()
         return True
@@ -382,7 +387,7 @@ class Soak:
     # Mailchimp's side: the emulator applies the event and fires the audience webhook
     def _member_contact(self, statuses):
         for _ in range(10):
-            contact = self.contact()
+            contact = self.contact(synced=False)
             member = self.member(contact)
             if member is not None and member["status"] in statuses:
                 return contact, member
@@ -435,6 +440,7 @@ class Soak:
         new_email = self.new_email()
         self.old_emails[contact.pk].add(contact.email.lower())
         self.emulator.fire_webhook(self.audience_id, "upemail", contact.email, source="user", new_email=new_email)
+        self.address_from_mailchimp.add(contact.pk)
         return True
 
     # --- the end ------------------------------------------------------------------------------------
@@ -514,7 +520,11 @@ def compare(soak):
         mine = customers_by_email.get(email, [])
         if len(mine) > 1:
             dupes.append(("customers for one address", contact.pk, [c["id"] for c in mine]))
-        if not mine:
+        if not mine and contact.pk in soak.address_from_mailchimp:
+            # Mailchimp moved the member; the customer (which Mailchimp cannot move) is made at the
+            # new address by the contact's next sync: applying a webhook never echoes (sync/inbound.py)
+            soak.lagging_customer += 1
+        elif not mine:
             lost.append(("no customer", contact.pk, email))
         elif any(c["opt_in_status"] != bool(contact.marketing_permission) for c in mine):
             if contact.pk in soak.consent_from_mailchimp:
@@ -652,6 +662,8 @@ def main(argv=None):
     scenario.figure("faults_by_kind", dict(sorted(soak.emulator.faults.counts.items())), "faults by kind")
     scenario.figure("operator_retries", dict(soak.retries), "steps an operator ran again")
     scenario.figure("resent", soak.resent, "failed items resent once")
+    scenario.figure("lagging_customer", soak.lagging_customer,
+                    "customers waiting for the contact's next sync after an address change in Mailchimp")
     scenario.figure("lagging_opt_in", soak.lagging_opt_in,
                     "customers whose opt-in waits for the contact's next sync after a consent change in Mailchimp")
     scenario.figure("items_by_status", dict(statuses), "items by final status")
