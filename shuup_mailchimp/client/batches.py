@@ -80,15 +80,19 @@ def delete(client: MailchimpClient, batch_id: str) -> None:
         pass
 
 
-def response_of(result: dict):
-    """The decoded ``response`` of one result (``None`` when empty); decoded on first use only,
-    as most successful results are never read."""
+def response_of(result: dict) -> Optional[dict]:
+    """The decoded ``response`` of one result: a dict, or ``None`` when empty; decoded on first use
+    only, as most successful results are never read. Text that is no JSON object (Mailchimp writes
+    objects) comes back as ``{"detail": <the text, cut>}``, so readers can always ``.get()``."""
     if "response" not in result:
         text = result.pop("text", "")
         try:
-            result["response"] = json.loads(text) if text else None
+            decoded = json.loads(text) if text else None
         except ValueError:
             result["response"] = {"detail": str(text)[:500]}
+        else:
+            result["response"] = decoded if decoded is None or isinstance(decoded, dict) else \
+                {"detail": str(text)[:500]}
     return result["response"]
 
 
