@@ -783,3 +783,14 @@ def test_an_odd_but_readable_archive_gives_well_typed_entries(api, records, case
         assert isinstance(entry["operation_id"], str) and isinstance(entry["status_code"], int)
         assert isinstance(entry["text"], str)
         batches.response_of(entry)  # never raises
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"ok"', "123", "true", "{not json", "<html>x</html>", "null", ""],
+                         ids=["array", "string", "number", "bool", "broken", "html", "null", "empty"])
+def test_a_batch_result_that_is_no_json_object_reads_as_a_dict_or_none(text):
+    """plans.py reads ``(response_of(member) or {}).get("status")``: a list or a string must not reach it."""
+    from shuup_mailchimp.client.batches import response_of
+
+    decoded = response_of({"operation_id": "contact_1", "status_code": 200, "text": text})
+    assert decoded is None or isinstance(decoded, dict)
+    assert (decoded or {}).get("status") is None
