@@ -794,3 +794,26 @@ def test_a_batch_result_that_is_no_json_object_reads_as_a_dict_or_none(text):
     decoded = response_of({"operation_id": "contact_1", "status_code": 200, "text": text})
     assert decoded is None or isinstance(decoded, dict)
     assert (decoded or {}).get("status") is None
+
+
+# --- 12. consent: an unsubscribe reaches a contact whose address differs in case or spaces ---------
+
+UNSUBSCRIBE_VARIANTS = {"as-sent": lambda e: e.strip(), "lower": lambda e: e.strip().lower(),
+                        "upper": lambda e: e.strip().upper()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("variant", list(UNSUBSCRIBE_VARIANTS), ids=list(UNSUBSCRIBE_VARIANTS))
+@pytest.mark.parametrize("email", [T.NORMALIZABLE_EMAILS[k] for k in ("mixed-case", "leading-spaces",
+                                                                      "tabs-newlines", "upper-case")],
+                         ids=["mixed-case", "leading-spaces", "tabs-newlines", "upper-case"])
+def test_an_unsubscribe_for_a_case_or_space_variant_withdraws_permission(hostile, emulator, email, variant):
+    contact = save_contact(hostile.shop, email)
+    assert contact_item(contact).status == SyncStatus.SYNCED
+    form = {"type": "unsubscribe", "fired_at": "2026-01-01 10:00:00", "data[action]": "unsub",
+            "data[email]": UNSUBSCRIBE_VARIANTS[variant](email), "data[list_id]": hostile.audience_id}
+    assert _post_form(_path(hostile), form).status_code == 200
+    contact.refresh_from_db()
+    assert contact.marketing_permission is False, "the person's withdrawal reached the shop"
+    event = MailchimpWebhookEvent.objects.get()
+    assert event.status == WebhookStatus.APPLIED and event.contact_id == contact.pk

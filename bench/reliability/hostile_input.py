@@ -55,6 +55,8 @@ CATEGORIES = [
     ("test_check_connection_says", "Mailchimp odd answers: admin check connection"),
     ("test_an_unreadable_results_archive", "Mailchimp odd answers: batch results archives"),
     ("test_an_odd_but_readable_archive", "Mailchimp odd answers: batch results archives"),
+    ("test_a_batch_result_that_is_no_json_object", "Mailchimp odd answers: batch results archives"),
+    ("test_an_unsubscribe_for_a_case_or_space_variant", "webhooks: unsubscribe reaches the variant address"),
 ]
 
 
