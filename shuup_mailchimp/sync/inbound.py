@@ -154,13 +154,41 @@ def apply(row: MailchimpWebhookEvent):
     if contact is None:
         return WebhookStatus.SKIPPED, "no contact of this shop has the address"
     row.contact_id = contact.pk
-    if item is not None and item.status == SyncStatus.PROCESSING:
+    # A withdrawal is the person's, and every contact of the shop at the address (differing only
+    # in case or spaces: one Mailchimp member) is that person.
+    found = [(contact, item)] + (same_address_contacts(row.shop_id, event.email, contact.pk)
+                                 if event.type in WITHDRAWALS else [])
+    if any(i is not None and i.status == SyncStatus.PROCESSING for _, i in found):
         return None, ""
     if event.type in TWO_WAY_ONLY and not shop_settings.two_way_sync:
         return WebhookStatus.SKIPPED, "two-way sync is off: stored, not applied"
     applier = {"unsubscribe": _unsubscribe, "cleaned": _cleaned, "subscribe": _subscribe,
                "profile": _profile, "upemail": _upemail}[event.type]
-    return applier(shop_settings, contact, item, event)
+    status, note = applier(shop_settings, contact, item, event)
+    for other, other_item in found[1:]:
+        applier(shop_settings, other, other_item, event)
+    if len(found) > 1:
+        note = "%s (and %d other contact(s) at this address)" % (note, len(found) - 1)
+    return status, note
+
+
+#: Events that withdraw consent or deliverability: applied to every contact at the address.
+WITHDRAWALS = ("unsubscribe", "cleaned")
+
+
+def same_address_contacts(shop_id: int, email: str, except_id: int):
+    """[(contact, its CONTACT item)] of the shop's other contacts whose address is ``email`` once
+    trimmed and lowercased (Mailchimp's one member for all of them)."""
+    import re
+
+    from shuup.core.models import Contact
+
+    wanted = email.strip()
+    contacts = Contact.objects.filter(email__iregex=r"^\s*%s\s*$" % re.escape(wanted)).exclude(pk=except_id)
+    contacts = (contacts.filter(shops=shop_id) | contacts.filter(registration_shop_id=shop_id)).distinct()
+    items = {i.object_id: i for i in MailchimpSyncItem.objects.filter(
+        shop_id=shop_id, kind=SyncKind.CONTACT, object_id__in=[c.pk for c in contacts])}
+    return [(c, items.get(c.pk)) for c in contacts if (c.email or "").strip().lower() == wanted.lower()]
 
 
 def find_contact(shop_id: int, email: str):
