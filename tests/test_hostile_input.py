@@ -817,3 +817,23 @@ def test_an_unsubscribe_for_a_case_or_space_variant_withdraws_permission(hostile
     assert contact.marketing_permission is False, "the person's withdrawal reached the shop"
     event = MailchimpWebhookEvent.objects.get()
     assert event.status == WebhookStatus.APPLIED and event.contact_id == contact.pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pair", list(T.SAME_MEMBER_PAIRS.values()), ids=list(T.SAME_MEMBER_PAIRS))
+def test_an_unsubscribe_reaches_every_contact_of_the_one_member(hostile, emulator, pair):
+    """Two contacts whose addresses differ only in case or spaces are one Mailchimp member, one
+    person: their withdrawal must reach both, or the other contact still says "may email"."""
+    contacts = [save_contact(hostile.shop, email, first="Twin%d" % n) for n, email in enumerate(pair)]
+    emulator.unsubscribe_as_person(hostile.audience_id, pair[0].strip())  # the person clicks the link
+    form = {"type": "unsubscribe", "fired_at": "2026-01-01 10:00:00", "data[action]": "unsub",
+            "data[email]": pair[0].strip().lower(), "data[list_id]": hostile.audience_id}
+    assert _post_form(_path(hostile), form).status_code == 200
+    for contact in contacts:
+        contact.refresh_from_db()
+        assert contact.marketing_permission is False, contact.email
+    for contact in contacts:  # a later edit of either never re-subscribes the person
+        contact.first_name += "!"
+        contact.save()
+    member = members_snapshot(emulator, hostile.audience_id)[normalized_hash(pair[0])]
+    assert member["status"] == "unsubscribed"
