@@ -273,3 +273,35 @@ def test_a_new_address_is_not_cleaned_because_the_old_one_bounced(initialized, e
     contact.last_name = "Again"
     contact.save()
     assert member_of(emulator, initialized.audience_id, "ann.works@mailbox.org")["merge_fields"]["LNAME"] == "Again"
+
+
+@pytest.mark.parametrize("lost_answer", ["create_cart", "set_member_tag"])
+@pytest.mark.django_db
+def test_a_cart_made_by_a_call_whose_answer_was_lost_is_deleted_when_the_basket_closes(cart_shop, emulator,
+                                                                                     monkeypatch, lost_answer):
+    """Mailchimp made the cart (or tagged the member), then the connection dropped before its answer;
+    the basket was ordered before the retry, and the withdrawal, which knew of no cart, left it (and
+    the tag) in Mailchimp: the abandoned-cart email would go out for a basket that was ordered."""
+    from shuup_mailchimp.client import carts as api
+    from shuup_mailchimp.exceptions import MailchimpConnectionError
+
+    shop_settings, products = cart_shop
+    contact = person(shop_settings.shop)
+    real = getattr(api, lost_answer)
+
+    def applied_then_dropped(*args, **kwargs):
+        real(*args, **kwargs)
+        raise MailchimpConnectionError(title="Connection failed", detail="Connection aborted (after it was applied)")
+
+    monkeypatch.setattr(api, lost_answer, applied_then_dropped)
+    basket = idle_basket(shop_settings, contact, products[0])
+    run()
+    assert remote_cart(emulator, shop_settings, basket) is not None
+    if lost_answer == "set_member_tag":
+        assert tags_of(emulator, shop_settings, contact.email) == ["Abandoned cart"]
+    monkeypatch.setattr(api, lost_answer, real)
+    basket.finished = True  # ordered before the retry
+    basket.save()
+    run()
+    assert remote_cart(emulator, shop_settings, basket) is None
+    assert tags_of(emulator, shop_settings, contact.email) == []

@@ -292,6 +292,12 @@ def sync_cart(client, shop_settings, item) -> Outcome:
             except MailchimpNotFoundError:  # deleted in Mailchimp, or a new store
                 api.create_cart(client, store_id, body)
         else:
+            # A create whose answer is lost (the connection dropped after Mailchimp made it) leaves a
+            # cart we would not know of: if the basket then closes, nothing would delete it and the
+            # abandoned-cart email would go out for a basket that was ordered. So the cart counts as
+            # sent from before the call: a withdrawal deletes it (a 404 is fine), a retry updates it
+            # (a 404 creates it). Found by the fault soak.
+            outbox.save_state(item, dict(state, sent=True, customer_id=customer_id, contact_id=contact.pk))
             try:
                 api.create_cart(client, store_id, body)
             except MailchimpError as exc:
@@ -301,7 +307,7 @@ def sync_cart(client, shop_settings, item) -> Outcome:
         state.update(sent=True, line_ids=[line["id"] for line in body["lines"]], customer_id=customer_id,
                      contact_id=contact.pk)
         outbox.save_state(item, state)
-        state = _retag(client, shop_settings, state, email, tag)
+        state = _retag(client, shop_settings, item, state, email, tag)
     return Outcome(fingerprint=digest, remote_id=body["id"], state=state,
                    note="cart of %d line(s) for customer %s" % (len(lines), customer_id))
 
@@ -316,7 +322,7 @@ def _update(client, store_id, body, state):
             pass  # deleted by an earlier attempt whose answer was lost
 
 
-def _retag(client, shop_settings, state, email, tag) -> dict:
+def _retag(client, shop_settings, item, state, email, tag) -> dict:
     """Put the shop's abandoned-cart tag on the member (and take off one the shop no longer uses).
 
     The member may have moved to a new address since it was tagged (an email change carries its
@@ -327,15 +333,19 @@ def _retag(client, shop_settings, state, email, tag) -> dict:
             _tag(client, shop_settings, address, old, False)
         state.update(tag="", tag_email="")
     if tag and email and (old != tag or str(state.get("tag_email") or "").lower() != email.lower()):
+        # Known before the call: a tagging whose answer is lost is still taken off on withdrawal.
+        outbox.save_state(item, dict(state, tagging={"tag": tag, "email": email}))
         _tag(client, shop_settings, email, tag, True)
         state.update(tag=tag, tag_email=email)
+    state.pop("tagging", None)
     return state
 
 
 def _tagged_addresses(shop_settings, state) -> list:
-    """Where the cart's tag may be: the address it was put on, and the contact's member address
-    now (the member carried the tag along when it moved to a new address; found by the fault soak)."""
-    addresses = {str(state.get("tag_email") or "").strip()}
+    """Where the cart's tag may be: the address it was put on (or was being put on when an answer
+    was lost), and the contact's member address now (the member carried the tag along when it
+    moved to a new address). Both found by the fault soak."""
+    addresses = {str(state.get("tag_email") or "").strip(), str((state.get("tagging") or {}).get("email") or "")}
     if state.get("contact_id"):
         addresses.add(str(contact_state(shop_settings.shop_id, state["contact_id"]).get("email") or "").strip())
     return sorted(a for a in addresses if a)
@@ -350,8 +360,10 @@ def _tag(client, shop_settings, email, tag, active):
 
 def _withdraw(client, shop_settings, item, state, why) -> Outcome:
     """The basket no longer makes an abandoned cart: delete the cart sent before, untag the member."""
-    if not (state.get("sent") or state.get("tag")):
-        return Outcome(skipped=True, note="not sent: %s" % why)
+    tag = state.get("tag") or (state.get("tagging") or {}).get("tag")  # or a tagging whose answer was lost
+    if not (state.get("sent") or tag):
+        state.pop("tagging", None)
+        return Outcome(skipped=True, note="not sent: %s" % why, state=state)
     with client.about(object_kind="cart", object_id=item.object_id):
         if state.get("sent"):
             try:
@@ -360,10 +372,11 @@ def _withdraw(client, shop_settings, item, state, why) -> Outcome:
                 pass  # deleted already (in Mailchimp, or by an attempt whose answer was lost)
             state.update(sent=False, line_ids=[])
             outbox.save_state(item, state)
-        if state.get("tag") and state.get("tag_email"):
+        if tag:
             for address in _tagged_addresses(shop_settings, state):
-                _tag(client, shop_settings, address, state["tag"], False)
+                _tag(client, shop_settings, address, tag, False)
         state.update(tag="", tag_email="")
+        state.pop("tagging", None)
     return Outcome(note="cart deleted: %s" % why, state=state)
 
 
