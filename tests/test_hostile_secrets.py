@@ -260,3 +260,37 @@ def test_celery_task_messages_carry_ids_only(hostile, settings, monkeypatch):
         body = dumps([args, kwargs, options])
         for value in SECRETS + (EMAIL, FIRST, LAST):
             assert value not in body
+
+
+# --- operators' commands -------------------------------------------------------------------------
+
+CONFIGURE_KEYS = {k: v[0] for k, v in T.BAD_KEYS.items() if v[0] and k != "revoked" and k != "wrong-datacenter"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", list(CONFIGURE_KEYS.values()), ids=list(CONFIGURE_KEYS))
+def test_configure_refuses_a_malformed_key_without_repeating_it(hostile, key):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as info:
+        call_command("mailchimp_configure", "--shop", str(hostile.shop.pk), "--api-key", key)
+    assert "API key" in str(info.value)
+    for part in {key, key.split("-")[0], KEY_HEX}:
+        if len(part) >= 8:
+            assert part not in str(info.value) and part.lower() not in str(info.value).lower()
+    assert MailchimpShopSettings.objects.get(pk=hostile.pk).api_key == T.API_KEY  # the saved key is kept
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", [T.REVOKED_KEY, T.WRONG_DC_KEY], ids=["revoked", "wrong-datacenter"])
+def test_check_says_the_key_was_refused_without_showing_it(hostile, emulator, capsys, key):
+    from django.core.management.base import CommandError
+
+    emulator.datacenter = "us1"
+    MailchimpShopSettings.objects.filter(pk=hostile.pk).update(api_key=key)
+    with pytest.raises(CommandError):
+        call_command("mailchimp_check", "--shop", str(hostile.shop.pk))
+    said = capsys.readouterr().out
+    assert "refused the API key" in said
+    for secret in (key, key.split("-")[0], T.WEBHOOK_SECRET):
+        assert secret not in said
