@@ -477,6 +477,7 @@ def compare(soak):
     members = audience["members"]
     store = state["stores"][shop_settings.store_id]
     lost, dupes = [], []
+    soak.old_customers = 0
     contacts = {c.pk: c for c in PersonContact.objects.filter(shops=soak.shop)}
     interest_of_group = known_interest_ids(soak.shop.pk)
 
@@ -533,6 +534,7 @@ def compare(soak):
                 soak.lagging_opt_in += 1
             else:
                 lost.append(("customer opt-in", contact.pk, [c["opt_in_status"] for c in mine]))
+        soak.old_customers += sum(1 for old in soak.old_emails.get(contact.pk, ()) if customers_by_email.get(old))
         for old in soak.old_emails.get(contact.pk, ()):
             old_member = members.get(md5(old))
             if old_member is not None and old_member["status"] in ("subscribed", "pending"):
@@ -664,6 +666,8 @@ def main(argv=None):
     scenario.figure("resent", soak.resent, "failed items resent once")
     scenario.figure("lagging_customer", soak.lagging_customer,
                     "customers waiting for the contact's next sync after an address change in Mailchimp")
+    scenario.figure("old_customers", soak.old_customers,
+                    "customers left at a contact's earlier address (Mailchimp never changes a customer's email)")
     scenario.figure("lagging_opt_in", soak.lagging_opt_in,
                     "customers whose opt-in waits for the contact's next sync after a consent change in Mailchimp")
     scenario.figure("items_by_status", dict(statuses), "items by final status")
