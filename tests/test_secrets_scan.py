@@ -128,3 +128,9 @@ def test_main_passes_on_a_clean_run(tmp_path, capsys):
     out = artifacts(tmp_path, {"log.txt": log("INFO", "Synced contact #3")})
     assert secrets_scan.main(["--out", str(out)]) == 0
     assert json.loads((out / "secrets_scan.json").read_text(encoding="utf-8"))["ok"] is True
+
+
+def test_a_secret_in_a_scenarios_result_file_is_found(tmp_path):
+    out = artifacts(tmp_path, {"log.txt": log("INFO", "ok")})
+    (out / "scenario_a.json").write_text(json.dumps({"notes": ["ran with key %s" % KEY]}), encoding="utf-8")
+    assert [h[:3] for h in hits(out)] == [("scenario_a.json", 1, "secret")]

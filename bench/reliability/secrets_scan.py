@@ -4,7 +4,8 @@
 
 Each scenario writes ``sensitive.json`` (``Scenario.write_sensitive`` / ``dump_database``):
 ``{"secrets": [...], "personal": [...]}``. The values of all of them are looked for in all the
-artifact directories:
+artifact directories (and secrets also in the scenarios' result files ``<out>/<name>.json``,
+whose figures and notes go in the doc):
 
 - a **secret** (API key, webhook token) must not appear in ANY file, at any log level, except in
   ``sensitive.json`` itself. Also looked for: an API key's distinctive part (the 32 hex digits
@@ -202,6 +203,10 @@ def scan(out: str) -> ScanResult:
                 if filename == SENSITIVE and folder == base:
                     continue
                 scan_file(path, relative, secret_needles, personal_needles, result)
+    for filename in sorted(os.listdir(out)):  # the scenarios' results (figures, notes) go in the doc
+        path = os.path.join(out, filename)
+        if filename.endswith(".json") and filename != NAME + ".json" and os.path.isfile(path):
+            scan_file(path, filename, secret_needles, personal_needles, result)
     return result
 
 
