@@ -305,3 +305,35 @@ def test_a_cart_made_by_a_call_whose_answer_was_lost_is_deleted_when_the_basket_
     run()
     assert remote_cart(emulator, shop_settings, basket) is None
     assert tags_of(emulator, shop_settings, contact.email) == []
+
+
+@pytest.mark.django_db
+def test_a_failed_batch_status_poll_does_not_stop_the_full_sync(initialized, emulator, settings, monkeypatch):
+    """One dropped connection on a ``GET /batches/{id}`` stopped the whole full sync ("interrupted";
+    only the next full sync continued it): a poll is a read, polled again later."""
+    from shuup_mailchimp.client import batches as api
+    from shuup_mailchimp.enums import FullSyncStatus
+    from shuup_mailchimp.exceptions import MailchimpConnectionError
+    from shuup_mailchimp.sync import fullsync
+
+    settings.SHUUP_MAILCHIMP_FULL_SYNC_POLL_INTERVAL = (0.001, 0.02)
+    initialized.enabled = False
+    initialized.save()
+    for n in range(3):
+        person(initialized.shop, email="poll%d@mailbox.org" % n)
+    MailchimpSyncItem.objects.all().delete()
+    initialized.enabled = True
+    initialized.save()
+    real, calls = api.statuses, []
+
+    def fails_twice(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise MailchimpConnectionError(title="Connection failed", detail="Connection aborted")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "statuses", fails_twice)
+    run = fullsync.run_full_sync(initialized.shop_id)
+    assert run.status == FullSyncStatus.FINISHED, run.error
+    assert len(calls) > 2
+    assert member_of(emulator, initialized.audience_id, "poll2@mailbox.org") is not None

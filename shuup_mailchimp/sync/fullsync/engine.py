@@ -86,6 +86,7 @@ class FullSync(Pipeline):
         self.submitted = 0
         self.next_poll = 0.0
         self.poll_wait = self.poll_min
+        self.poll_failures = 0  # status polls failed in a row (see pipeline.POLL_FAILURES_TOLERATED)
         self.seen_progress: Dict[str, tuple] = {}
         self.stall_clock: Dict[str, tuple] = {}  # batch id -> (since when, (finished operations, status))
         self.sitting_started = time.monotonic()

@@ -33,6 +33,10 @@ SUBMIT_ATTEMPTS = 3
 #: Seconds a batch may show no progress at all before it is taken for stuck: it is cancelled
 #: (``DELETE /batches/{id}``) and its items are sent again in a new batch.
 STALLED_AFTER = 3 * 3600
+#: Status polls in a row that may fail with a transient error (a 5xx, a dropped connection) before
+#: the run stops (an interrupted run is continued by the next full sync). Found by the fault soak:
+#: one dropped poll stopped the whole run.
+POLL_FAILURES_TOLERATED = 10
 
 
 class Pipeline:
@@ -162,7 +166,18 @@ class Pipeline:
             wait = self.next_poll - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-        infos = api.statuses(self.client, list(waiting))
+        try:
+            infos = api.statuses(self.client, list(waiting))
+        except MailchimpError as exc:
+            self.poll_failures += 1
+            if not exc.is_transient or self.poll_failures > POLL_FAILURES_TOLERATED:
+                raise
+            logger.info("Full sync #%s: a batch status poll failed (%s); polling again later",
+                        self.run.pk, exc.describe())
+            outbox.renew_many([row.claim_token for row in self.outstanding.values()], self.lease)
+            self._schedule_poll(False, {})
+            return
+        self.poll_failures = 0
         started = False
         for remote_id, row in waiting.items():
             info = infos.get(remote_id)
