@@ -182,19 +182,24 @@ class Emulator(Child):
 class Worker(Child):
     """``celery -A shuup_mailchimp.testing.project worker -l info`` (prefork), optionally with beat."""
 
-    def __init__(self, artifacts, env, name="worker", concurrency=2, beat=False, pool="prefork"):
+    def __init__(self, artifacts, env, name="worker", concurrency=2, beat=False, pool="prefork", wait=True):
         argv = [os.path.join(BIN, "celery"), "-A", "shuup_mailchimp.testing.project", "worker", "-l", "info",
                 "-P", pool, "-c", str(concurrency), "-n", "%s@%%h" % name,
                 "--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
             argv += ["-B", "-s", os.path.join(tempfile.mkdtemp(prefix="beat-"), "celerybeat-schedule")]
         super().__init__(name, argv, artifacts, env=env)
-        self.wait_for(r"\bready\.", 90)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, start=0):
+        self.wait_for(r"\bready\.", 90, start=start)
+        return self
 
     def restart(self):
         mark = len(self.lines)
         self.start()
-        self.wait_for(r"\bready\.", 90, start=mark)
+        self.wait_ready(start=mark)
 
 
 class Harness:
@@ -206,6 +211,7 @@ class Harness:
         self.env = None
         self.database_url = None
         atexit.register(self.close)
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     def _add(self, child):
         self.children.append(child)
@@ -217,8 +223,20 @@ class Harness:
     def emulator(self, latency=0.0, name="emulator"):
         return self._add(Emulator(self.scenario.artifacts, latency, name))
 
-    def worker(self, name="worker", concurrency=2, beat=False, pool="prefork"):
-        return self._add(Worker(self.scenario.artifacts, self.env, name, concurrency, beat, pool))
+    def worker(self, name="worker", concurrency=2, beat=False, pool="prefork", settings=None, wait=True):
+        """A worker; ``settings`` adds to the harness's for this worker only; ``wait=False``: do not
+        wait for its ready line (call ``wait_ready()``), so several start side by side."""
+        env = self.env
+        if settings:
+            merged = dict(json.loads(env["RELIABILITY_SETTINGS"]), **settings)
+            env = dict(env, RELIABILITY_SETTINGS=json.dumps(merged))
+        return self._add(Worker(self.scenario.artifacts, env, name, concurrency, beat, pool, wait))
+
+    def remove(self, child):
+        """Stop a child and forget it (its log stays)."""
+        child.stop()
+        if child in self.children:
+            self.children.remove(child)
 
     def setup_django(self, broker_url, emulator, settings=None):
         """Django in this process on a throwaway PostgreSQL database (dropped at exit), with the

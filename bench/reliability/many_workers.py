@@ -1,0 +1,131 @@
+"""Many workers, one outbox: 1, 2 and 4 Celery worker processes drain it on PostgreSQL.
+
+A private Redis (the broker, and the connection slots all workers share), the emulator as a
+server process answering each request after a latency like Mailchimp's (0.1 s; 0.05 s in short
+mode, to fit CI), a throwaway PostgreSQL database. The data (contacts, orders, products) is made
+with ``bulk_create`` in three equal sets, one per run; enabling the shop records everything (the
+new store's backfill), the items of the second and third sets are then removed and recorded again
+(``outbox.record``) just before their run, so each run drains its own items: ~2/3 contacts (a
+member and a customer each), ~1/3 orders.
+
+Each run starts its workers (``celery worker -P prefork -c 4`` each, side by side, the first with
+beat: ``process_due`` every 5 s sends what a drain deferred), enqueues one
+``shuup_mailchimp.process_due`` and lets the addon fan it out (``SHUUP_MAILCHIMP_PARALLEL_DRAINS`` =
+4 x workers, at most 10: Mailchimp's 10 connections per key are the ceiling), then waits until
+every item is synced. From the emulator's request log of the run: every member, customer and
+order written once (no item processed twice), at most 10 requests in flight at any moment across
+all workers, no 429. Throughput: items synced / (last write's end - enqueue).
+"""
+import json
+import time
+from collections import Counter
+
+from _scenario import Scenario  # noqa: I100
+from _celery import Harness, build_shop_data, outbox_counts, record_items, unsettled, wait_until  # noqa: I100
+
+CONCURRENCY = 4
+INTERVAL = 5  # beat's process_due (default 60 s): it sends what a drain deferred (an order waiting for its product)
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def main():
+    scenario = Scenario("many_workers", "Many workers, one outbox: 1, 2 and 4 Celery workers on PostgreSQL")
+    per_run = 20000 if scenario.long else 300
+    latency = 0.1 if scenario.long else 0.05
+    contacts_per_run, orders_per_run = per_run * 2 // 3, per_run - per_run * 2 // 3
+    runs = (1, 2, 4)
+    harness = Harness(scenario)
+    redis = harness.redis()
+    emulator = harness.emulator(latency=latency)
+    harness.setup_django(redis.url, emulator, {"SHUUP_MAILCHIMP_PROCESS_INTERVAL": INTERVAL})
+    from shuup_mailchimp.enums import SyncKind
+    from shuup_mailchimp.models import MailchimpSyncItem
+    from shuup_mailchimp.tasks import process_due
+
+    started = time.monotonic()
+    data = build_shop_data(contacts_per_run * len(runs), orders_per_run * len(runs))
+    shop, _ = harness.enabled_shop(emulator)
+    scenario.figure("data_s", round(time.monotonic() - started, 1), "data set made and recorded (s)")
+    first_contact, first_order = data["first_contact"], data["first_order"]
+    # Order n's customer is contact n, so orders_per_run < contacts_per_run keeps each set's orders with its contacts.
+    sets = []
+    for k in range(len(runs)):
+        contacts = list(range(first_contact + k * contacts_per_run, first_contact + (k + 1) * contacts_per_run))
+        orders = list(range(first_order + k * orders_per_run, first_order + (k + 1) * orders_per_run))
+        sets.append((contacts, orders))
+        if k:
+            MailchimpSyncItem.objects.filter(kind=SyncKind.CONTACT, object_id__in=contacts).delete()
+            MailchimpSyncItem.objects.filter(kind=SyncKind.ORDER, object_id__in=orders).delete()
+    scenario.note("Each worker: celery -P prefork -c %d, the first with beat (process_due every %d s; it sends "
+                  "what a drain deferred, e.g. an order whose product another drain was sending); PARALLEL_DRAINS = 4 x workers (max 10), the "
+                  "addon's own fan-out from one enqueued process_due. Emulator latency %.2f s per request; private "
+                  "Redis broker and shared slots; throwaway PostgreSQL. The first run also sends the shop's products "
+                  "and groups and the template contact/order (a few dozen items)." % (CONCURRENCY, INTERVAL, latency))
+
+    throughput = {}
+    for k, workers in enumerate(runs):
+        contacts, orders = sets[k]
+        if k:
+            record_items(SyncKind.CONTACT, contacts, shop.pk)
+            record_items(SyncKind.ORDER, orders, shop.pk)
+        items = unsettled()
+        drains = min(10, CONCURRENCY * workers)
+        procs = [harness.worker("w%d-%d" % (workers, n), concurrency=CONCURRENCY, wait=False, beat=n == 0,
+                                settings={"SHUUP_MAILCHIMP_PARALLEL_DRAINS": drains}) for n in range(workers)]
+        for proc in procs:
+            proc.wait_ready()
+        mark = emulator.requests()["next"]
+        enqueued = time.time()
+        process_due.apply_async(retry=False)
+        done = wait_until(lambda: unsettled() == 0, 3600, 0.25)
+        for proc in procs:
+            harness.remove(proc)
+        log = emulator.requests(since=mark)
+        entries, summary = log["requests"], log["summary"]
+        with open(scenario.artifact("requests-%dw.jsonl" % workers), "w", encoding="utf-8") as out:
+            for entry in entries:
+                out.write(json.dumps(entry) + "\n")
+        writes = Counter((e["method"], e["resource"], e["id"]) for e in entries
+                         if e["method"] in WRITES and e["status"] and 200 <= e["status"] < 300)
+        # The same write with the same body twice is work done twice; a write of another body is
+        # another version of the object (it changed meanwhile: e.g. an order touches its customer).
+        same_body = Counter((e["method"], e["resource"], e["id"], e["body"]) for e in entries
+                            if e["method"] in WRITES and e["status"] and 200 <= e["status"] < 300)
+        twice = {key[:3]: n for key, n in same_body.items() if n > 1}
+        versions = sum(1 for n in writes.values() if n > 1)
+        members = sum(1 for (m, r, _) in writes if r == "lists/members" and m in ("PUT", "PATCH"))
+        orders_sent = sum(1 for (m, r, _) in writes if r == "stores/orders" and m == "POST")
+        last_end = max((e["end"] for e in entries if e.get("end")), default=enqueued)
+        rate = items / max(0.001, last_end - enqueued)
+        throughput[workers] = rate
+        peak = max(summary["peak_concurrency"].values() or [0])
+        label = "%d worker%s" % (workers, "s" if workers > 1 else "")
+        scenario.figure("items_%d" % workers, items, "%s: items drained" % label)
+        scenario.figure("seconds_%d" % workers, round(last_end - enqueued, 1), "%s: enqueue -> last write (s)" % label)
+        scenario.figure("throughput_%d" % workers, round(rate, 1), "%s: throughput (items/s)" % label)
+        scenario.figure("requests_%d" % workers, summary["requests"], "%s: API requests" % label)
+        scenario.figure("peak_%d" % workers, peak, "%s: peak requests in flight (all workers)" % label)
+        scenario.check("%s: every item synced" % label, done and set(outbox_counts()) == {"synced"}, outbox_counts(),
+                       "only synced")
+        scenario.figure("new_versions_%d" % workers, versions,
+                        "%s: resources written again with another body (a new version)" % label)
+        scenario.check("%s: no write repeated with the same body (nothing processed twice)" % label,
+                       not twice and members >= len(contacts) and orders_sent >= len(orders),
+                       "%d written twice%s; %d members, %d orders" % (
+                           len(twice), " (%s)" % ", ".join("%s %s %s x%d" % (k + (n,)) for k, n in
+                                                          sorted(twice.items())[:5]) if twice else "",
+                           members, orders_sent),
+                       "0 twice; >= %d members, >= %d orders" % (len(contacts), len(orders)))
+        scenario.check("%s: 10 connections per key hold across workers" % label,
+                       peak <= 10 and summary["rate_limited"] == 0,
+                       "peak %d, %d answered 429" % (peak, summary["rate_limited"]), "peak <= 10, 0 x 429")
+    scenario.check("4 workers beat 1", throughput[4] > throughput[1],
+                   "%.1f vs %.1f items/s" % (throughput[4], throughput[1]), "more items/s")
+
+    scenario.dump_database()
+    harness.close()
+    return scenario.finish()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
