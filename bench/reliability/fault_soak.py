@@ -127,14 +127,14 @@ class Soak:
         self.contacts = []
         for n in range(self.size["contacts"]):
             contact = PersonContact.objects.create(first_name="First%d" % n, last_name="Last%d" % n,
-                                                   email=self.new_email(), marketing_permission=self.rng.random() < 0.65)
+                                                   email=self.new_email(),
+                                                   marketing_permission=self.rng.random() < 0.65)
             contact.add_to_shop(shop)
             for group in self.rng.sample(self.groups, self.rng.randint(0, 2)):
                 group.members.add(contact)
             self.contacts.append(contact)
-        self.orders = []
         for _ in range(self.size["orders"]):
-            self.orders.append(self.place_order(self.rng.choice(self.contacts)))
+            self.place_order(self.rng.choice(self.contacts))
         for group in self.groups[:2]:
             MailchimpTaggedGroup.objects.create(shop=shop, group=group)
         MailchimpSyncItem.objects.all().delete()
@@ -231,7 +231,6 @@ class Soak:
 
     def run_changes(self):
         kinds, weights = zip(*CHANGES.items())
-        self.baskets = []
         for n in range(self.size["changes"]):
             for _ in range(5):  # a change that does not apply now (no candidate) draws again
                 kind = self.rng.choices(kinds, weights)[0]
@@ -301,27 +300,29 @@ class Soak:
         return True
 
     def change_new_order(self):
-        self.orders.append(self.place_order(self.contact()))
+        self.place_order(self.contact())
         return True
 
+    def open_orders(self):
+        """Orders neither paid nor cancelled, as they are now."""
+        from shuup.core.models import Order, OrderStatusRole, PaymentStatus
+
+        return list(Order.objects.filter(shop=self.shop).exclude(status__role=OrderStatusRole.CANCELED)
+                    .exclude(payment_status=PaymentStatus.FULLY_PAID).order_by("pk"))
+
     def change_pay_order(self):
-        unpaid = [o for o in self.orders if not o.is_paid() and not o.is_canceled()]
-        if not unpaid:
+        orders = self.open_orders()
+        if not orders:
             return False
-        order = self.rng.choice(unpaid)
-        order.refresh_from_db()
+        order = self.rng.choice(orders)
         order.create_payment(order.taxful_total_price)
         return True
 
     def change_cancel_order(self):
-        from shuup.core.models import Order
-
-        open_orders = [o for o in self.orders if not o.is_paid() and not o.is_canceled()]
-        if not open_orders:
+        orders = self.open_orders()
+        if not orders:
             return False
-        order = Order.objects.get(pk=self.rng.choice(open_orders).pk)
-        order.set_canceled()
-        self.orders[self.orders.index(next(o for o in self.orders if o.pk == order.pk))] = order
+        self.rng.choice(orders).set_canceled()
         return True
 
     # baskets: one open basket per contact at most (as a shop keeps one per customer)
@@ -378,7 +379,7 @@ class Soak:
         if not baskets:
             return False
         basket = self.rng.choice(baskets)
-        self.orders.append(self.place_order(basket.customer.personcontact, paid=True))
+        self.place_order(basket.customer.personcontact, paid=True)
         self.address_from_mailchimp.discard(basket.customer_id)  # the order syncs its customer first
         basket.finished = True
         basket.save()
