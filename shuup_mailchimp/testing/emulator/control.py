@@ -15,7 +15,8 @@
   - ``POST /_emulator/members/subscribe`` with JSON ``{list_id, email, merges?}``: the person signed
     up on a form or confirmed a (re-)confirmation email (webhook ``subscribe``, source ``user``).
 - ``POST /_emulator/config`` with JSON ``{fault_rate, fault_kinds, latency, seed, max_concurrent,
-  bodiless_throttle_status, batch_processing, batch_start_delay, batch_operation_time, batch_archive_ttl}`` (the batch options: see ``batches``)
+  bodiless_throttle_status, batch_processing, batch_start_delay, batch_operation_time, batch_archive_ttl}``
+  (the batch options: see ``batches``; ``fault_kinds``: see ``faults``)
 - ``POST /_emulator/campaigns`` with JSON ``{list_id, id?, title?, subject_line?, send_time?, status?,
   opens?, unique_opens?, clicks?, subscriber_clicks?, ...}``: seed a campaign with its report
   (``MailchimpEmulator.seed_campaign``); ``PATCH /_emulator/campaigns/<id>`` changes one
