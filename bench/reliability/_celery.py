@@ -58,7 +58,8 @@ class Child:
         self.start()
 
     def start(self):
-        out = open(self.log_path, "a", encoding="utf-8")
+        # The first start of this run empties the file a previous run left; restarts append to it.
+        out = open(self.log_path, "a" if self.process is not None else "w", encoding="utf-8")
         out.write("=== %s: %s\n" % (time.strftime("%H:%M:%S"), " ".join(self.argv)))
         out.flush()
         self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
@@ -182,10 +183,13 @@ class Emulator(Child):
 class Worker(Child):
     """``celery -A shuup_mailchimp.testing.project worker -l info`` (prefork), optionally with beat."""
 
-    def __init__(self, artifacts, env, name="worker", concurrency=2, beat=False, pool="prefork", wait=True):
+    def __init__(self, artifacts, env, name="worker", concurrency=2, beat=False, pool="prefork", wait=True,
+                 queue=None):
         argv = [os.path.join(BIN, "celery"), "-A", "shuup_mailchimp.testing.project", "worker", "-l", "info",
                 "-P", pool, "-c", str(concurrency), "-n", "%s@%%h" % name,
                 "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if queue:
+            argv += ["-Q", queue]
         if beat:
             argv += ["-B", "-s", os.path.join(tempfile.mkdtemp(prefix="beat-"), "celerybeat-schedule")]
         super().__init__(name, argv, artifacts, env=env)
@@ -223,14 +227,18 @@ class Harness:
     def emulator(self, latency=0.0, name="emulator"):
         return self._add(Emulator(self.scenario.artifacts, latency, name))
 
-    def worker(self, name="worker", concurrency=2, beat=False, pool="prefork", settings=None, wait=True):
+    def worker(self, name="worker", concurrency=2, beat=False, pool="prefork", settings=None, wait=True,
+               queue=None):
         """A worker; ``settings`` adds to the harness's for this worker only; ``wait=False``: do not
-        wait for its ready line (call ``wait_ready()``), so several start side by side."""
+        wait for its ready line (call ``wait_ready()``), so several start side by side. ``queue``:
+        it consumes that queue only, and the tasks it sends (the drains it fans out) go there too."""
         env = self.env
+        if queue:
+            settings = dict(settings or {}, CELERY_TASK_DEFAULT_QUEUE=queue)
         if settings:
             merged = dict(json.loads(env["RELIABILITY_SETTINGS"]), **settings)
             env = dict(env, RELIABILITY_SETTINGS=json.dumps(merged))
-        return self._add(Worker(self.scenario.artifacts, env, name, concurrency, beat, pool, wait))
+        return self._add(Worker(self.scenario.artifacts, env, name, concurrency, beat, pool, wait, queue))
 
     def remove(self, child):
         """Stop a child and forget it (its log stays)."""
@@ -238,16 +246,12 @@ class Harness:
         if child in self.children:
             self.children.remove(child)
 
-    def setup_django(self, broker_url, emulator, settings=None):
-        """Django in this process on a throwaway PostgreSQL database (dropped at exit), with the
-        settings the workers get (``_worker_settings`` + ``settings``); tables built from models."""
-        import django
-        from django.core.management import call_command
-
-        from _setup import _throwaway_postgres
-
+    def prepare(self, broker_url, emulator, settings=None):
+        """The throwaway PostgreSQL database (dropped at exit) and the workers' environment
+        (``_worker_settings`` + ``settings``). Workers may start from here on (``wait=False``), side
+        by side with :meth:`setup_django`."""
         tmp = tempfile.mkdtemp(prefix="shuup-mailchimp-reliability-")
-        self.database_url = _throwaway_postgres(POSTGRES)
+        self.database_url = throwaway_database(POSTGRES)
         atexit.unregister(self.close)  # at exit: the children first, then the database is dropped
         atexit.register(self.close)
         self.env = dict(os.environ, DJANGO_SETTINGS_MODULE="_worker_settings", DATABASE_URL=self.database_url,
@@ -258,8 +262,17 @@ class Harness:
         os.environ.update({k: self.env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL",
                                                     "SHUUP_MAILCHIMP_API_URL", "SHUUP_MAILCHIMP_DEMO_DIR",
                                                     "RELIABILITY_SETTINGS")})
+
+    def setup_django(self, broker_url=None, emulator=None, settings=None):
+        """Django in this process on that database, with the workers' settings (calls :meth:`prepare`
+        first unless it was called)."""
+        import django
+        from django.core.management import call_command
+
+        if self.env is None:
+            self.prepare(broker_url, emulator, settings)
         django.setup()
-        call_command("migrate", run_syncdb=True, verbosity=0)
+        call_command("migrate", run_syncdb=True, verbosity=0)  # nothing to do on a copy of the template
         # The frame's log capture stays on the root logger; the demo LOGGING sends shuup_mailchimp
         # to the console without propagating, so let it reach the artifacts' log.txt too.
         import logging
@@ -298,6 +311,79 @@ class Harness:
             connections.close_all()
         except Exception:
             pass
+
+
+TEMPLATE_PREFIX = "shuup_mailchimp_reltpl_"
+
+
+def _schema_key():
+    """What the tables depend on: the addon's models, the settings' apps, Shuup's and Django's versions."""
+    import django
+    import shuup
+
+    digest = hashlib.sha1(("%s %s" % (django.__version__, shuup.__version__)).encode())
+    paths = [os.path.join(ROOT, "tests", "settings.py"),
+             os.path.join(ROOT, "shuup_mailchimp", "testing", "project", "settings.py")]
+    for base, _, files in os.walk(os.path.join(ROOT, "shuup_mailchimp")):
+        paths += [os.path.join(base, f) for f in files if f.endswith(".py") and (
+            "models" in base.split(os.sep) or f == "models.py")]
+    for path in sorted(paths):
+        with open(path, "rb") as f:
+            digest.update(path.encode() + b"\0" + f.read())
+    return digest.hexdigest()[:12]
+
+
+def throwaway_database(server_url):
+    """A new database ``shuup_mailchimp_bench_<pid>`` with every table, dropped at exit; its URL.
+
+    Building the tables from models takes ~12 s on PostgreSQL, so it is done once into a template
+    database named by :func:`_schema_key` (rebuilt when the models change; older ones dropped) and
+    copied (``CREATE DATABASE ... TEMPLATE``, ~1 s). ``RELIABILITY_FRESH_DB=1`` skips the template.
+    """
+    from urllib.parse import urlparse
+
+    import psycopg2
+
+    parts = urlparse(server_url)
+    connect = dict(host=parts.hostname or "127.0.0.1", port=parts.port or 5432, user=parts.username or "postgres",
+                   password=parts.password or "")
+    base = "postgres://%s@%s:%s/" % (connect["user"], connect["host"], connect["port"])
+    name = "shuup_mailchimp_bench_%d" % os.getpid()
+    admin = psycopg2.connect(dbname="postgres", **connect)
+    admin.autocommit = True
+    cursor = admin.cursor()
+    if os.environ.get("RELIABILITY_FRESH_DB"):
+        cursor.execute("CREATE DATABASE %s" % name)
+    else:
+        template = TEMPLATE_PREFIX + _schema_key()
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [TEMPLATE_PREFIX])
+        try:
+            cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [TEMPLATE_PREFIX + "%"])
+            existing = {row[0] for row in cursor.fetchall()}
+            if template not in existing:
+                for old in existing:
+                    cursor.execute("DROP DATABASE IF EXISTS %s" % old)
+                cursor.execute("CREATE DATABASE %s" % template)
+                env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings", DATABASE_URL=base + template,
+                           SHUUP_MAILCHIMP_DEMO_DIR=tempfile.mkdtemp(prefix="shuup-mailchimp-template-"))
+                built = subprocess.run([sys.executable, "-c", "import django; django.setup(); from django.core."
+                                        "management import call_command; call_command('migrate', run_syncdb=True, "
+                                        "verbosity=0)"], cwd=ROOT, env=env, capture_output=True, text=True)
+                if built.returncode:
+                    cursor.execute("DROP DATABASE IF EXISTS %s" % template)
+                    raise RuntimeError("building the template database failed:\n" + built.stderr[-3000:])
+            cursor.execute("CREATE DATABASE %s TEMPLATE %s" % (name, template))
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [TEMPLATE_PREFIX])
+
+    def drop():
+        from django.db import connections
+
+        connections.close_all()
+        cursor.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+    atexit.register(drop)
+    return base + name
 
 
 def wait_until(predicate, timeout, interval=0.1):

@@ -62,7 +62,9 @@ def main():
     harness = Harness(scenario)
     redis = harness.redis()
     emulator = harness.emulator(latency=0.05)
-    harness.setup_django(redis.url, emulator, {"SHUUP_MAILCHIMP_PROCESS_INTERVAL": INTERVAL})
+    harness.prepare(redis.url, emulator, {"SHUUP_MAILCHIMP_PROCESS_INTERVAL": INTERVAL})
+    worker = harness.worker("worker", concurrency=2, beat=True, wait=False)  # starts while Django sets up here
+    harness.setup_django()
     from shuup.core.models import PersonContact
 
     shop, _ = harness.enabled_shop(emulator)
@@ -70,7 +72,7 @@ def main():
                   "process_due every %d s (SHUUP_MAILCHIMP_PROCESS_INTERVAL; default 60 s), emulator process at "
                   "0.05 s per request, throwaway PostgreSQL. Every timed save publishes its own kick (the per-process "
                   "kick window is reset before each): the worst case." % INTERVAL)
-    worker = harness.worker("worker", concurrency=2, beat=True)
+    worker.wait_ready()
 
     contacts = []
     for i in range(n):

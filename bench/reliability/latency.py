@@ -3,7 +3,7 @@
 A private Redis broker, one Celery worker (prefork, ``-c 2``, no beat: the kick each save's
 commit publishes is what sends it), the emulator as a server process with 0.1 s per request, a
 throwaway PostgreSQL database. N contacts (200; short mode 60) are synced first; then each is
-saved once, in its own transaction, the saves spaced 0.3-0.9 s apart (random). The time of a
+saved once, in its own transaction, the saves spaced 0.15-0.45 s apart (random). The time of a
 save is taken by an ``on_commit`` hook registered before the save's own (so: the commit), the time
 it reached Mailchimp is the end of the first successful member write for that address that
 started after it, from the emulator's request log (both wall clock, one machine). At the end every
@@ -48,7 +48,9 @@ def main():
     harness = Harness(scenario)
     redis = harness.redis()
     emulator = harness.emulator(latency=0.1)
-    harness.setup_django(redis.url, emulator)
+    harness.prepare(redis.url, emulator)
+    worker = harness.worker("worker", concurrency=2, wait=False)  # starts while Django sets up here
+    harness.setup_django()
     from django.conf import settings
     from django.db import transaction
     from shuup.core.models import PersonContact
@@ -59,7 +61,7 @@ def main():
                   "Save time: an on_commit hook registered before the save's own; arrival: end of the first "
                   "successful member write started after it (emulator request log)."
                   % settings.SHUUP_MAILCHIMP_TASK_COUNTDOWN)
-    harness.worker("worker", concurrency=2)
+    worker.wait_ready()
 
     contacts = []
     for n in range(saves):
@@ -76,7 +78,7 @@ def main():
     mark = emulator.requests()["next"]
     committed = {}
     for n, contact in enumerate(contacts):
-        time.sleep(rng.uniform(0.3, 0.9))
+        time.sleep(rng.uniform(0.15, 0.45))
         with transaction.atomic():
             transaction.on_commit(lambda email=contact.email: committed.__setitem__(email, time.time()))
             contact.last_name = "Saved%d" % n

@@ -45,8 +45,8 @@ def synced_count():
 
 def main():
     scenario = Scenario("worker_killed", "A Celery worker SIGKILLed mid-drain and mid-full-sync")
-    drain_contacts, drain_orders = (1500, 500) if scenario.long else (100, 30)
-    full_contacts, full_orders = (3000, 1000) if scenario.long else (200, 60)
+    drain_contacts, drain_orders = (1500, 500) if scenario.long else (75, 25)
+    full_contacts, full_orders = (3000, 1000) if scenario.long else (150, 50)
     harness = Harness(scenario)
     redis = harness.redis()
     emulator = harness.emulator(latency=0.05)
