@@ -1,4 +1,5 @@
-"""Defect found by bench/reliability/many_workers.py (for the lead: the fix is in ``sync/outbox.py``).
+"""Defect found by bench/reliability/many_workers.py, fixed in ``sync/outbox.py``: ``mark_synced``'s
+release path dates ``synced_on`` from the claim, and ``claim_related`` no longer bumps an existing item.
 
 An object's *first* send whose item is bumped while in flight is sent twice with the same body.
 ``mark_synced`` sees the version changed and releases the item with the fingerprint it learnt but
@@ -10,7 +11,6 @@ another drain was sending that contact or product: member + customer PUT twice, 
 Harmless for upserts, but work done twice at every first sync of a busy shop. Likely fix: the
 release path of ``mark_synced`` also sets ``synced_on`` when the outcome was a send (the data did
 reach Mailchimp), or ``claim_related`` records only a missing item instead of bumping it.
-Strict xfail: it fails the suite once fixed, so the mark is removed with the fix.
 """
 import pytest
 from shuup.core.models import PersonContact
@@ -21,7 +21,6 @@ from shuup_mailchimp.sync import outbox
 from shuup_mailchimp.sync.processing import process_due
 
 
-@pytest.mark.xfail(strict=True, reason="first send bumped in flight is sent again (mark_synced keeps no synced_on)")
 @pytest.mark.django_db
 def test_a_first_send_bumped_in_flight_is_not_sent_twice(initialized, settings, monkeypatch):
     settings.SHUUP_MAILCHIMP_DISPATCH = "background"  # saves only record; the test runs the drains
@@ -42,3 +41,45 @@ def test_a_first_send_bumped_in_flight_is_not_sent_twice(initialized, settings, 
     process_due()  # sends it; the item changed in flight, so it goes round again
     process_due()  # nothing changed: must be skipped as unchanged
     assert len(writes) == 2, writes  # one member PUT, one customer PUT
+
+
+@pytest.mark.django_db
+def test_bringing_a_related_item_up_to_date_does_not_bump_it(initialized):
+    contact = PersonContact.objects.create(first_name="Re", last_name="Lated", email="related@mailbox.org")
+    contact.add_to_shop(initialized.shop)
+    item = outbox.claim_related(initialized.shop.pk, SyncKind.CONTACT, contact.pk)  # one worker sends it
+    assert item is not None
+    version = item.version
+    assert outbox.claim_related(initialized.shop.pk, SyncKind.CONTACT, contact.pk) is None  # another owner
+    item.refresh_from_db()
+    assert item.version == version  # the owner's send is not made stale by an unchanged related object
+
+
+@pytest.mark.django_db
+def test_a_sign_up_made_while_the_item_is_in_flight_is_still_applied(initialized, emulator, settings, monkeypatch):
+    """The release path dates synced_on from the claim: a sign-up newer than that is not taken as sent."""
+    from shuup_mailchimp.sync.signup import sign_up
+
+    from .conftest import member_of
+
+    settings.SHUUP_MAILCHIMP_DISPATCH = "background"
+    monkeypatch.setattr("shuup_mailchimp.runner.wake", lambda: None)
+    initialized.double_opt_in = True
+    initialized.save()
+    contact = PersonContact.objects.create(first_name="Late", last_name="Signup", email="late.signup@mailbox.org",
+                                           marketing_permission=False)
+    contact.add_to_shop(initialized.shop)
+    real, writes = MailchimpClient.request, []
+
+    def request(self, operation, method, path, *args, **kwargs):
+        if method != "GET":
+            writes.append((method, path))
+            if len(writes) == 1:  # the person ticks the newsletter box while their contact is being sent
+                sign_up(initialized.shop, contact.email, "Yes, send me news", "footer", contact=contact)
+        return real(self, operation, method, path, *args, **kwargs)
+
+    monkeypatch.setattr(MailchimpClient, "request", request)
+    process_due()  # sent without permission; the sign-up arrived in flight
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] != "pending"
+    process_due()  # the sign-up is applied: double opt-in, so a confirmation email (pending)
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "pending"

@@ -264,6 +264,7 @@ def _take(qs, item) -> bool:
 
         item.state = json.loads(item.state or "{}")
     item.status, item.claim_token = PROCESSING, token
+    item.claimed_at = now  # not a column: what the handler reads from here on is what it sends
     return True
 
 
@@ -280,8 +281,13 @@ def claim(item: MailchimpSyncItem) -> bool:
 def claim_related(shop_id: int, kind: SyncKind, object_id: int) -> Optional[MailchimpSyncItem]:
     """Claim the item of a related object within another item's processing (an order's customer,
     its products), whatever its status, unless another worker owns it. ``None`` then."""
-    record([shop_id], kind, object_id)
-    item = MailchimpSyncItem.objects.get(shop_id=shop_id, kind=kind, object_id=object_id)
+    lookup = dict(shop_id=shop_id, kind=kind, object_id=object_id)
+    item = MailchimpSyncItem.objects.filter(**lookup).first()
+    if item is None:
+        record([shop_id], kind, object_id)
+        item = MailchimpSyncItem.objects.get(**lookup)
+    # An existing item is not bumped: nothing changed, and a bump would make the worker that holds
+    # it send the same data again (seen with 4 workers: member, customer and product PUT twice).
     free = ~Q(status=PROCESSING) | _expired(timezone.now())
     if _take(MailchimpSyncItem.objects.filter(pk=item.pk).filter(free), item):
         return item
@@ -345,6 +351,12 @@ def mark_synced(item: MailchimpSyncItem, outcome: Outcome) -> bool:
         note=outcome.note[:255], synced_on=now, modified_on=now, **learnt
     )
     if not done:  # keep what we learnt; the newer change goes round again
+        if outcome.fingerprint and getattr(item, "claimed_at", None):
+            # What was sent did reach Mailchimp: if the newer change leaves the object as it was
+            # sent, the next pass sees the same fingerprint and skips it instead of sending it again.
+            # Dated from the claim, before the handler read anything: a sign-up made while the item
+            # was in flight is newer than that, so the next pass still applies it.
+            learnt["synced_on"] = item.claimed_at
         _owned(item).update(note=outcome.note[:255], **dict(_release_values(now), **learnt))
     return bool(done)
 
