@@ -21,6 +21,22 @@ from shuup_mailchimp.sync import outbox
 from shuup_mailchimp.sync.processing import process_due
 
 
+def on_first_write(monkeypatch, action):
+    """Run ``action`` while the first API write is in flight; returns the list of writes made."""
+    real, writes = MailchimpClient.request, []
+
+    def request(self, operation, method, path, *args, **kwargs):
+        if method != "GET":
+            writes.append((method, path))
+            if len(writes) == 1:
+                action()
+        return real(self, operation, method, path, *args, **kwargs)
+
+    monkeypatch.setattr(MailchimpClient, "request", request)
+    return writes
+
+
+
 @pytest.mark.django_db
 def test_a_first_send_bumped_in_flight_is_not_sent_twice(initialized, settings, monkeypatch):
     settings.SHUUP_MAILCHIMP_DISPATCH = "background"  # saves only record; the test runs the drains
@@ -28,16 +44,8 @@ def test_a_first_send_bumped_in_flight_is_not_sent_twice(initialized, settings, 
     contact = PersonContact.objects.create(first_name="In", last_name="Flight", email="inflight@mailbox.org",
                                            marketing_permission=True)
     contact.add_to_shop(initialized.shop)
-    real, writes = MailchimpClient.request, []
-
-    def request(self, operation, method, path, *args, **kwargs):
-        if method != "GET":
-            writes.append((method, path))
-            if len(writes) == 1:  # another drain's order brings this contact up to date meanwhile
-                outbox.record([initialized.shop.pk], SyncKind.CONTACT, contact.pk)
-        return real(self, operation, method, path, *args, **kwargs)
-
-    monkeypatch.setattr(MailchimpClient, "request", request)
+    # another drain's order brings this contact up to date meanwhile
+    writes = on_first_write(monkeypatch, lambda: outbox.record([initialized.shop.pk], SyncKind.CONTACT, contact.pk))
     process_due()  # sends it; the item changed in flight, so it goes round again
     process_due()  # nothing changed: must be skipped as unchanged
     assert len(writes) == 2, writes  # one member PUT, one customer PUT
@@ -69,16 +77,9 @@ def test_a_sign_up_made_while_the_item_is_in_flight_is_still_applied(initialized
     contact = PersonContact.objects.create(first_name="Late", last_name="Signup", email="late.signup@mailbox.org",
                                            marketing_permission=False)
     contact.add_to_shop(initialized.shop)
-    real, writes = MailchimpClient.request, []
-
-    def request(self, operation, method, path, *args, **kwargs):
-        if method != "GET":
-            writes.append((method, path))
-            if len(writes) == 1:  # the person ticks the newsletter box while their contact is being sent
-                sign_up(initialized.shop, contact.email, "Yes, send me news", "footer", contact=contact)
-        return real(self, operation, method, path, *args, **kwargs)
-
-    monkeypatch.setattr(MailchimpClient, "request", request)
+    # the person ticks the newsletter box while their contact is being sent
+    on_first_write(monkeypatch, lambda: sign_up(initialized.shop, contact.email, "Yes, send me news", "footer",
+                                                contact=contact))
     process_due()  # sent without permission; the sign-up arrived in flight
     assert member_of(emulator, initialized.audience_id, contact.email)["status"] != "pending"
     process_due()  # the sign-up is applied: double opt-in, so a confirmation email (pending)

@@ -560,13 +560,6 @@ def test_a_refused_webhook_never_logs_its_url(hostile, subscriber, caplog):
 XSS_NAMES = {k: T.HOSTILE_NAMES[k] for k in ("html-script", "crlf-injection", "rtl-override")}
 
 
-@pytest.fixture
-def admin_client(admin_user):
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", ["items", "item", "failed-items", "contact", "dashboard"])
 @pytest.mark.parametrize("names", list(XSS_NAMES.values()), ids=list(XSS_NAMES))

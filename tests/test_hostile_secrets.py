@@ -182,13 +182,6 @@ def test_a_401_echoing_the_key_and_the_token_is_redacted_everywhere(hostile, emu
 # --- admin HTML ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def admin_client(admin_user):
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", ["/sa/mailchimp/", "dashboard", "items", "item", "log", "full-sync", "shop-edit",
                                   "contact"])
