@@ -11,11 +11,17 @@ Typical use::
     harness = Harness(scenario)                       # stops every child at exit, whatever happens
     redis = harness.redis()                           # redis-server --port <free> --save ""
     emulator = harness.emulator(latency=0.1)          # python -m shuup_mailchimp.testing.emulator
-    harness.setup_django(redis.url, emulator, {"SHUUP_MAILCHIMP_CLAIM_LEASE": 5})
-    shop, shop_settings = harness.enabled_shop()
-    worker = harness.worker("w1", concurrency=4, beat=False)
+    harness.prepare(redis.url, emulator, {"SHUUP_MAILCHIMP_CLAIM_LEASE": 5})   # database + workers' env
+    worker = harness.worker("w1", concurrency=4, beat=True, wait=False)         # starts meanwhile
+    harness.setup_django()                            # Django here, on the same database
+    shop, shop_settings = harness.enabled_shop(emulator)
+    worker.wait_ready()
     ...
     scenario.dump_database(); harness.close()
+
+The database is a copy of a template holding every table (``throwaway_database``), so a scenario
+does not pay for building them; the workers get ``_worker_settings`` (a real broker, the Celery
+dispatch, INFO logging) with the scenario's overrides in ``RELIABILITY_SETTINGS``.
 """
 import atexit
 import hashlib

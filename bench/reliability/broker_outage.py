@@ -122,8 +122,10 @@ def main():
 
     time.sleep(2)
     redis.restart()
-    restarted = time.monotonic()
+    restarted, mark = time.monotonic(), len(worker.lines)
     sent = wait_until(lambda: unsettled() == 0, 120, 0.2)
+    ticks = sum("Sending due task shuup-mailchimp-process-due" in line for line in worker.lines[mark:])
+    scenario.figure("beat_runs_after_restart", ticks, "beat's process_due sent after the restart, until all was out")
     scenario.figure("restart_to_sent_s", round(time.monotonic() - restarted, 1),
                     "Redis restart -> every item sent (s), by beat's periodic process_due")
     scenario.figure("worker_alive", worker.alive, "the worker survived the outage (reconnected)")

@@ -64,6 +64,12 @@ def main():
     scenario.note("Worker: celery -P prefork -c 2 -B (beat every 2 s), private Redis broker, emulator process at "
                   "0.05 s per request, throwaway PostgreSQL. Claim lease shortened to %d s (default 300 s); "
                   "PARALLEL_DRAINS 2. Kill = SIGKILL of the worker's process group." % LEASE)
+    scenario.note("A killed full sync is not resumed by itself: its run stays 'running' until it is stale "
+                  "(fullsync.runs.STALE_AFTER, 300 s; a 'Schedule sync' before that is refused as busy), its "
+                  "batches' items stay claimed for SHUUP_MAILCHIMP_FULL_SYNC_LEASE (3600 s), and the next full sync "
+                  "of the shop continues it. Here STALE_AFTER is 3 s in the driving script and that next full sync "
+                  "is queued from it. Carts are not in the data set (a basket becomes a cart after 30 idle "
+                  "minutes); orders are what Mailchimp would count twice.")
     contact_ids = list(range(data["first_contact"], data["first_contact"] + contacts))
     order_ids = list(range(data["first_order"], data["first_order"] + orders))
     # Enabling the shop recorded everything it has (the new store's backfill). The second part's
