@@ -55,7 +55,10 @@ def main(argv=None):
             outcomes[name] = "missing"
             continue
         began = time.monotonic()
-        code = subprocess.call([sys.executable, script, "--mode", args.mode, "--out", out], cwd=ROOT, env=env)
+        # RELIABILITY_EXTRA_<NAME>="--items 4000": extra arguments for one scenario (a long run that
+        # must fit a time budget); the scenario notes them in the report.
+        extra = os.environ.get("RELIABILITY_EXTRA_" + name.upper(), "").split()
+        code = subprocess.call([sys.executable, script, "--mode", args.mode, "--out", out] + extra, cwd=ROOT, env=env)
         result = _load(out, name)
         if result is None:
             outcomes[name] = "crashed (exit %d, no results)" % code
