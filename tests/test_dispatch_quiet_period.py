@@ -138,3 +138,22 @@ def test_saves_spread_over_a_second_are_one_write_and_a_lone_save_is_quick(initi
     wait_for(lambda: status_of(contact) == SyncStatus.SYNCED, "the burst synced")
     assert emulator.stats["writes"] - writes == 2  # one member PUT and one customer PUT, once
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.django_db
+def test_the_touch_writes_the_time_as_django_would(shop):
+    """touch_all builds SQLite's time parameter itself (faster): it must be Django's own text, in UTC."""
+    from django.db import connection
+
+    ours = outbox._now_param(connection)
+    django_s = connection.ops.adapt_datetimefield_value(timezone.now())
+    if connection.vendor == "sqlite":
+        from datetime import datetime
+
+        ours_at, django_at = datetime.fromisoformat(ours), datetime.fromisoformat(django_s)
+        assert ours_at.tzinfo is None and django_at.tzinfo is None  # both naive UTC text, as Django stores it
+        assert abs((ours_at - django_at).total_seconds()) < 1
+    item, = items(shop, 1)
+    outbox.touch_all([shop.pk], SyncKind.PRODUCT, item.object_id)
+    item.refresh_from_db()
+    assert abs((item.modified_on - timezone.now()).total_seconds()) < 5  # read back as an aware UTC time

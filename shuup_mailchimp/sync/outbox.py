@@ -23,10 +23,11 @@ import random
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Iterable, List, Optional
 
-from django.db import IntegrityError, connection, transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Case, CharField, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
@@ -146,15 +147,16 @@ def touch_all(shop_ids, kind: SyncKind, object_id: int) -> List[tuple]:
     shop_ids = [int(s) for s in shop_ids]
     if not shop_ids or _suppressed.get():
         return []
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy at every attribute
+    now = _now_param(db)
     params = [PROCESSING.value, PENDING.value, PROCESSING.value, PENDING.value, now, now, now, kind.value,
               object_id] + shop_ids
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    with connection.wrap_database_errors:
-        cursor = connection.connection.cursor()
+    db.ensure_connection()
+    db.validate_no_broken_transaction()
+    with db.wrap_database_errors:
+        cursor = db.connection.cursor()
         try:
-            cursor.execute(_touch_statement(len(shop_ids)), params)
+            cursor.execute(_touch_statement(db, len(shop_ids)), params)
             touched = cursor.rowcount
         finally:
             cursor.close()
@@ -164,16 +166,23 @@ def touch_all(shop_ids, kind: SyncKind, object_id: int) -> List[tuple]:
 _statements = {}
 
 
-def _touch_statement(shops: int) -> str:
+def _touch_statement(db, shops: int) -> str:
     """The touch UPDATE for ``shops`` shop ids, in the driver's own parameter style (cached)."""
-    key = (connection.vendor, shops)
+    key = (db.vendor, shops)
     sql = _statements.get(key)
     if sql is None:
         sql = _TOUCH_SQL.format(table=MailchimpSyncItem._meta.db_table, shops=", ".join(["%s"] * shops))
-        if connection.Database.paramstyle == "qmark":  # sqlite3: what Django's SQLite cursor converts to
+        if db.Database.paramstyle == "qmark":  # sqlite3: what Django's SQLite cursor converts to
             sql = sql.replace("%s", "?")
         _statements[key] = sql
     return sql
+
+
+def _now_param(db):
+    """``timezone.now()`` as the driver takes it; on SQLite in UTC built directly (what Django builds)."""
+    if db.vendor == "sqlite" and settings.USE_TZ and db.timezone_name == "UTC":
+        return str(datetime.utcnow())
+    return db.ops.adapt_datetimefield_value(timezone.now())
 
 
 def keys_filter(keys) -> Q:
