@@ -21,6 +21,7 @@ all workers, no 429. Throughput: items synced / (last write's end - enqueue).
 ``--items N`` sets the items per run (default 20,000 long, 250 short).
 """
 import json
+import os
 import time
 from collections import Counter
 
@@ -44,7 +45,15 @@ def main():
     harness = Harness(scenario)
     redis = harness.redis()
     emulator = harness.emulator(latency=latency)
-    harness.prepare(redis.url, emulator, {"SHUUP_MAILCHIMP_PROCESS_INTERVAL": INTERVAL})
+    # RELIABILITY_BROKER_URL (e.g. amqp://guest:guest@127.0.0.1:5672//) runs it on another broker,
+    # RabbitMQ say; the private Redis still holds the shared connection slots.
+    broker = os.environ.get("RELIABILITY_BROKER_URL") or redis.url
+    if broker != redis.url:
+        scenario.note("Broker: %s (RELIABILITY_BROKER_URL); the private Redis holds the connection slots."
+                      % broker.split("@")[-1])
+    scenario.figure("broker", broker.split(":")[0], "broker")
+    harness.prepare(broker, emulator, {"SHUUP_MAILCHIMP_PROCESS_INTERVAL": INTERVAL,
+                                       "SHUUP_MAILCHIMP_SLOTS_REDIS_URL": redis.url})
     # Every run's workers start now, side by side with the data set (their start-up is not measured);
     # each run's own queue keeps them idle until their run.
     pools = {workers: [harness.worker("w%d-%d" % (workers, n), concurrency=CONCURRENCY, wait=False,
