@@ -52,14 +52,8 @@ def hostile(emulator, audience, shop):
     that key only (a revoked key is any other well-formed one) and only data centre us1."""
     from shuup_mailchimp.sync.store import initialize_store
 
-    emulator.valid_keys = {T.API_KEY}
     emulator.datacenter = "us1"
-    shop_settings = MailchimpShopSettings.for_shop(shop)
-    shop_settings.api_key = T.API_KEY
-    shop_settings.audience_id = audience["id"]
-    shop_settings.webhook_secret = T.WEBHOOK_SECRET
-    shop_settings.enabled = True
-    shop_settings.save()
+    shop_settings = T.enable_shop(emulator, shop, audience["id"])
     initialize_store(shop_settings)
     shop_settings.refresh_from_db()
     return shop_settings

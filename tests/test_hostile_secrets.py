@@ -32,14 +32,7 @@ EMAIL, FIRST, LAST = "hostile.secret@mailbox.org", "Hostilia", "Personova"
 @pytest.fixture
 def hostile(emulator, audience, shop, settings):
     settings.SHUUP_MAILCHIMP_DISPATCH = "inline"
-    emulator.valid_keys = {T.API_KEY}
-    shop_settings = MailchimpShopSettings.for_shop(shop)
-    shop_settings.api_key = T.API_KEY
-    shop_settings.audience_id = audience["id"]
-    shop_settings.webhook_secret = T.WEBHOOK_SECRET
-    shop_settings.enabled = True
-    shop_settings.save()
-    return shop_settings
+    return T.enable_shop(emulator, shop, audience["id"])
 
 
 @pytest.fixture

@@ -230,6 +230,18 @@ PERSONAL = sorted(
 )
 
 
+
+def enable_shop(emulator, shop, audience_id):
+    """The shop's settings on these tables' key and webhook secret, enabled; the emulator accepts only that key."""
+    from shuup_mailchimp.models import MailchimpShopSettings
+
+    emulator.valid_keys = {API_KEY}
+    shop_settings = MailchimpShopSettings.for_shop(shop)
+    shop_settings.api_key, shop_settings.audience_id = API_KEY, audience_id
+    shop_settings.webhook_secret, shop_settings.enabled = WEBHOOK_SECRET, True
+    shop_settings.save()
+    return shop_settings
+
 def test_the_tables_make_enough_cases():
     assert len(NORMALIZABLE_EMAILS) + len(INVALID_EMAILS) + len(UNCERTAIN_EMAILS) >= 30
     assert len(ERROR_STATUSES) * len(ODD_BODIES) + len(SUCCESS_STATUSES) * len(ODD_BODIES) >= 100
