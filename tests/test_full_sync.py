@@ -216,8 +216,11 @@ def test_a_killed_full_sync_is_taken_over_and_the_store_flag_set_back(initialize
     run = MailchimpFullSync.objects.get()
     assert run.status == FullSyncStatus.RUNNING and run.store_flagged
     assert emulator.snapshot()["stores"][initialized.store_id]["is_syncing"] is True
-    with pytest.raises(fullsync.FullSyncBusy, match="already running"):  # alive, as far as anyone knows
+    with pytest.raises(fullsync.FullSyncBusy, match="already running") as busy:  # alive, as far as anyone knows
         fullsync.run_full_sync(initialized.shop_id)
+    # the refusal says when a killed run counts as stopped and is continued
+    dead_at = timezone.localtime(run.heartbeat_at + timedelta(seconds=runs.STALE_AFTER)).strftime("%H:%M:%S")
+    assert "counts as stopped after %d s without news (at %s" % (runs.STALE_AFTER, dead_at) in str(busy.value)
     MailchimpFullSync.objects.update(heartbeat_at=timezone.now() - timedelta(seconds=runs.STALE_AFTER + 1))
     from django.core.management import call_command
 

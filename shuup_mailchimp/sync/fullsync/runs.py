@@ -81,9 +81,17 @@ def active_run(shop_id: int) -> Optional[MailchimpFullSync]:
 def busy_message(run: Optional[MailchimpFullSync]) -> str:
     if run is None:
         return "Another full sync of this shop has just started."
-    since = run.started_on or run.created_on
-    return "A full sync of this shop is already %s (#%s, since %s, phase %s)." % (
+    since = timezone.localtime(run.started_on or run.created_on)
+    text = "A full sync of this shop is already %s (#%s, since %s, phase %s)." % (
         run.status.value, run.pk, since.strftime("%Y-%m-%d %H:%M:%S %Z"), run.phase)
+    if run.heartbeat_at:
+        # A killed process cannot say it stopped: say when its run counts as dead and is continued.
+        quiet = STALE_AFTER if run.status == FullSyncStatus.RUNNING else QUEUED_STALE_AFTER
+        dead_at = timezone.localtime(run.heartbeat_at + timedelta(seconds=quiet))
+        text += (" If the process that runs it was killed, the run counts as stopped after %d s without news "
+                 "(at %s) and the next full sync then continues it where it stopped." % (
+                     quiet, dead_at.strftime("%H:%M:%S %Z")))
+    return text
 
 
 def open_run(shop_id: int, requested_by: str = "", since=None, queue: bool = False) -> MailchimpFullSync:
