@@ -5,7 +5,7 @@ import json
 
 import pytest
 from django.core.management import call_command
-from shuup.core.models import PersonContact
+from shuup.core.models import ContactGroup, PersonContact
 from shuup.testing import factories
 
 from shuup_mailchimp.sync.processing import process_due
@@ -31,6 +31,8 @@ def test_reconcile_finds_and_repairs_planted_drift(initialized, emulator):
                                                marketing_permission=True)
         contact.add_to_shop(initialized.shop)
         people.append(contact)
+    vip = ContactGroup.objects.create(shop=initialized.shop, name="VIP")
+    vip.members.add(people[0])
     product = factories.create_product("drift-1", shop=initialized.shop, supplier=factories.get_default_supplier(),
                                        default_price=5)
     order = factories.create_random_order(customer=people[0], products=[product], shop=initialized.shop,
@@ -42,6 +44,8 @@ def test_reconcile_finds_and_repairs_planted_drift(initialized, emulator):
         del members[_hash(people[1].email)]
         members[_hash(people[2].email)]["merge_fields"]["FNAME"] = "Changed in Mailchimp"
         members[_hash(people[3].email)].update(status="unsubscribed", unsubscribed_by="person")
+        vip_interest = next(i for i, on in members[_hash(people[0].email)]["interests"].items() if on)
+        members[_hash(people[0].email)]["interests"][vip_interest] = False  # left the group in Mailchimp only
         store = emulator.stores[initialized.store_id]
         store["orders"].pop(str(order.pk))
         store["products"].pop(str(product.pk))
@@ -49,6 +53,7 @@ def test_reconcile_finds_and_repairs_planted_drift(initialized, emulator):
     texts = json.dumps(found["differences"])
     assert found["total"] >= 5, found
     assert "missing in Mailchimp" in texts and "names differ" in texts and "unsubscribed in Mailchimp" in texts
+    assert {"id": people[0].pk, "difference": "interests differ: 1 group(s)"} in found["differences"]["member"]
     assert {"member", "order", "product"} <= set(found["differences"])
     repaired = reconcile(initialized, "--repair")
     assert repaired["repaired"]["opt-outs applied in Shuup"] == 1
@@ -57,6 +62,7 @@ def test_reconcile_finds_and_repairs_planted_drift(initialized, emulator):
     assert people[3].marketing_permission is False  # Mailchimp's opt-out now in Shuup
     assert member_of(emulator, initialized.audience_id, people[1].email)["status"] == "subscribed"
     assert member_of(emulator, initialized.audience_id, people[2].email)["merge_fields"]["FNAME"] == "P2"
+    assert member_of(emulator, initialized.audience_id, people[0].email)["interests"][vip_interest] is True
     store = emulator.snapshot()["stores"][initialized.store_id]
     assert str(order.pk) in store["orders"] and str(product.pk) in store["products"]
     assert reconcile(initialized)["total"] == 0

@@ -21,6 +21,7 @@ from shuup.core.models import Contact
 from shuup_mailchimp.enums import SyncKind, SyncStatus
 from shuup_mailchimp.models import MailchimpSyncItem
 from shuup_mailchimp.sync import consent, outbox
+from shuup_mailchimp.sync.interests import known_interest_ids
 from shuup_mailchimp.sync.payloads import contact_names
 
 PAGE = 1000
@@ -69,8 +70,10 @@ def reconcile(client, shop_settings, repair: bool = False) -> Drift:
     members = {
         _hash(m["email_address"]): m
         for m in _pages(client, "lists/%s/members" % shop_settings.audience_id, "members",
-                        ["email_address", "status", "merge_fields"], drift)
+                        ["email_address", "status", "merge_fields", "interests"], drift)
     }
+    interest_of_group = known_interest_ids(shop_id)  # only this shop's interests are compared
+    groups_of = _groups_by_contact(interest_of_group)
     items = {i.object_id: i for i in MailchimpSyncItem.objects.filter(shop_id=shop_id, kind=SyncKind.CONTACT)}
     contacts = (Contact.objects.filter(shops=shop_id) | Contact.objects.filter(registration_shop_id=shop_id)).distinct()
     resend, opted_out = set(), []
@@ -101,6 +104,10 @@ def reconcile(client, shop_settings, repair: bool = False) -> Drift:
             drift.add("member", contact.pk, "names differ: %r / %r in Mailchimp" % (merges.get("FNAME"),
                                                                                   merges.get("LNAME")))
             resend.add(contact.pk)
+        differing = _interests_differing(member, groups_of.get(contact.pk, set()), interest_of_group)
+        if differing:
+            drift.add("member", contact.pk, "interests differ: %d group(s)" % differing)
+            resend.add(contact.pk)
     if shop_settings.store_id:
         for kind, collection in ((SyncKind.CONTACT, "customers"), (SyncKind.PRODUCT, "products"),
                                  (SyncKind.ORDER, "orders")):
@@ -122,6 +129,24 @@ def reconcile(client, shop_settings, repair: bool = False) -> Drift:
         drift.repaired["members"] = len(resend)
         drift.repaired["opt-outs applied in Shuup"] = _apply_opt_outs(shop_settings, opted_out)
     return drift
+
+
+def _groups_by_contact(interest_of_group) -> Dict[int, set]:
+    """{contact id: ids of its groups that are mapped to an interest}, in one query."""
+    from shuup.core.models import ContactGroup
+
+    through = ContactGroup.members.through.objects.filter(contactgroup_id__in=list(interest_of_group))
+    groups_of: Dict[int, set] = defaultdict(set)
+    for contact_id, group_id in through.values_list("contact_id", "contactgroup_id"):
+        groups_of[contact_id].add(group_id)
+    return groups_of
+
+
+def _interests_differing(member, group_ids, interest_of_group) -> int:
+    """How many of the shop's interests Mailchimp has otherwise than the contact's groups say."""
+    remote = member.get("interests") or {}
+    return sum(1 for group_id, interest_id in interest_of_group.items()
+               if bool(remote.get(interest_id)) != (group_id in group_ids))
 
 
 def _resend(shop_id, kind, object_ids):
