@@ -155,3 +155,87 @@ def test_contact_section_shows_only_the_users_shops(two_shops, emulator):
     assert "mailchimp-contact-status" in html
     assert 'data-shop="%d"' % shop_a.pk in html and 'data-shop="%d"' % shop_b.pk not in html
     assert "c-%d" % shop_a.pk in html and "c-%d" % shop_b.pk not in html
+
+
+# --- every URL of both Mailchimp admin modules, read from the modules themselves -----------------
+# (so a page or action added later is covered without editing this list)
+
+
+def all_modules():
+    from shuup_mailchimp.admin_module.campaigns import MailchimpCampaignsAdminModule
+
+    return [MailchimpAdminModule(), MailchimpCampaignsAdminModule()]
+
+
+def every_permission():
+    from shuup.admin.utils.permissions import get_permissions_from_urls
+
+    perms = set()
+    for module in all_modules():
+        perms |= set(get_permissions_from_urls(module.get_urls())) | set(module.get_extra_permissions())
+        perms |= set(module.get_required_permissions())
+    return perms
+
+
+def every_url(shop, item):
+    """(URL name, path) of each URL of the modules; ``shop_pk`` and ``pk`` filled in."""
+    from shuup.utils.django_compat import reverse
+
+    out = []
+    for module in all_modules():
+        for pattern in module.get_urls():
+            groups = pattern.pattern.regex.groupindex
+            kwargs = {k: v for k, v in (("shop_pk", shop.pk), ("pk", item.pk)) if k in groups}
+            out.append((pattern.name, reverse("shuup_admin:%s" % pattern.name, kwargs=kwargs),
+                        "shop_pk" in groups))
+    return out
+
+
+def untouched(shop, settings, failed, emulator):
+    from shuup_mailchimp.models import MailchimpFullSync, MailchimpTaggedGroup
+
+    failed.refresh_from_db()
+    settings.refresh_from_db()
+    return (failed.status == SyncStatus.FAILED and settings.enabled and not settings.store_id
+            and not MailchimpFullSync.objects.filter(shop=shop).exists()
+            and not MailchimpTaggedGroup.objects.filter(shop=shop).exists()
+            and emulator.snapshot()["stores"] == {})
+
+
+def test_every_shop_url_of_shop_b_is_404_for_staff_of_shop_a(two_shops, emulator):
+    shop_a, _settings_a, failed_a = two_shops["default"]
+    shop_b, settings_b, failed_b = two_shops["shop-b"]
+    client, _user = staff_client(shop_a, every_permission() | {"shop.edit"})
+    urls_b = [(name, path) for name, path, scoped in every_url(shop_b, failed_b) if scoped]
+    assert len(urls_b) >= 17, urls_b  # 12 of the main module, 5 of the campaigns module
+    # The same URLs of shop A are open to this user (the refusals below are about the shop, not a
+    # missing permission): pages answer 200, actions redirect, POST-only actions refuse GET with 405.
+    for name, path, scoped in every_url(shop_a, failed_a):
+        assert client.get(path).status_code in (200, 302, 405), (name, path)
+    for name, path in urls_b:
+        assert client.get(path).status_code in (403, 404), ("GET", name, path)
+        response = client.post(path, {"ids": [failed_b.pk], "contact": 1, "groups": [1]})
+        assert response.status_code in (403, 404), ("POST", name, path)
+    # Shop B's edit page, with its Mailchimp tab, is not this user's either.
+    assert client.get("/sa/shops/%d/" % shop_b.pk).status_code == 404
+    response = client.post("/sa/shops/%d/" % shop_b.pk, {"mailchimp-enabled": "", "mailchimp-api_key": ""})
+    assert response.status_code == 404
+    assert untouched(shop_b, settings_b, failed_b, emulator)
+
+
+def test_staff_without_the_module_permissions_is_refused_on_every_url(two_shops, emulator):
+    shop_a, settings_a, failed_a = two_shops["default"]
+    client, _user = staff_client(shop_a, {"shop.edit", "contact.detail"})
+    urls = every_url(shop_a, failed_a)
+    assert len(urls) >= 20, urls  # 13 + 7
+    for name, path, _scoped in urls:
+        for method in (client.get, client.post):
+            response = method(path)
+            assert response.status_code in (302, 400, 403), (method.__name__, name, path, response.status_code)
+            if response.status_code == 302:  # Shuup's admin sends a refused user to the dashboard / login
+                assert "mailchimp" not in response["Location"], (name, response["Location"])
+    assert untouched(shop_a, settings_a, failed_a, emulator)
+    # The shop's edit page (the user may edit the shop) has no Mailchimp tab for them.
+    edit = client.get("/sa/shops/%d/" % shop_a.pk)
+    assert edit.status_code == 200
+    assert b'id="mailchimp-settings"' not in edit.content
