@@ -26,9 +26,20 @@ from shuup_mailchimp.sync import outbox
 
 def _schedule(keys):
     if keys:
-        from shuup_mailchimp.tasks import schedule
+        transaction.on_commit(lambda: _tasks().schedule(keys))
 
-        transaction.on_commit(lambda: schedule(keys))
+
+def _tasks():
+    """``shuup_mailchimp.tasks``, imported on first use (it needs Celery's app, which loads after the apps)."""
+    module = _tasks_module[0]
+    if module is None:
+        from shuup_mailchimp import tasks as module
+
+        _tasks_module[0] = module
+    return module
+
+
+_tasks_module = [None]
 
 
 def record_contacts(contact_ids, shop_ids=None):

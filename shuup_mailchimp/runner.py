@@ -68,7 +68,8 @@ class BackgroundRunner:
         """Ask for a run soon. Cheap: no database, no thread creation after the first call."""
         thread = self._thread
         if thread is not None and self._pid == os.getpid() and thread.is_alive():
-            self._wake.set()
+            if not self._wake.is_set():  # a burst of saves: the first sets it (set() takes a lock)
+                self._wake.set()
             return
         self._start()
 
