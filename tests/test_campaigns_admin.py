@@ -64,6 +64,8 @@ def test_the_campaigns_page_shows_the_table_and_the_charts(admin, shop_settings,
     assert rates["data"][0]["data"][0] == round(alpha.open_rate * 100, 1)
     revenue = charts["mailchimp-campaign-revenue"]
     assert len(revenue["data"]["datasets"]) == 2  # Mailchimp's figure and the shop's
+    for chart in (rates, revenue):  # bars and rates are read against zero, not against the smallest value
+        assert chart["options"]["scales"]["yAxes"][0]["ticks"]["beginAtZero"] is True
     assert 'id="chart-mailchimp-campaign-rates"' in content and "dashboard.js" in content
     assert "mailchimp-attribution-missing" not in content  # the demo project installs the middleware
 
