@@ -186,9 +186,19 @@ def test_shop_owner_path(browser, shots, live_server, settings, emulator_server,
     assert "everything is synced" in health.text
     shots("resent")
 
-    # 6. The sync item list fits a laptop screen: no horizontal scrolling.
+    # 6. The sync item list fits a laptop screen: no horizontal scrolling, even with a long error
+    #    (Mailchimp's messages can be hundreds of characters with no natural break).
+    long_detail = "Invalid Resource: " + "; ".join(
+        "merge_fields.FIELD_%02d: This value should be a valid https://example.org/a/very/long/path/%s" % (n, "x" * 40)
+        for n in range(12))
+    MailchimpSyncItem.objects.create(shop=shop, kind=SyncKind.ORDER, object_id=987654, status=SyncStatus.FAILED,
+                                     attempts=5, last_error_status=400, last_error_title="Invalid Resource",
+                                     last_error_detail=long_detail)
     driver.get(base + "/sa/mailchimp/shop/%d/items/" % shop.pk)
     element(driver, "#picotable table tbody tr")
+    wait_for(lambda: len(driver.find_elements("css selector", "#picotable table tbody tr")) >= 2,
+             what="both rows of the sync item list")
+    assert "FIELD_00" in driver.find_element("css selector", "#picotable table tbody").text
     overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, "the sync item list is %d px wider than the window" % overflow
     shots("sync-items")
