@@ -93,6 +93,24 @@ def test_a_malformed_or_oversized_payload_is_refused_and_kept_raw(initialized, e
 
 
 @pytest.mark.django_db
+def test_mailchimp_sync_applies_a_stored_webhook_and_says_so(initialized, emulator):
+    """Without a worker or a background thread (a broker that is down, say), the command applies it."""
+    from shuup_mailchimp.sync.inbound import store
+
+    contact = person(initialized.shop)
+    emulator.unsubscribe_as_person(initialized.audience_id, contact.email)
+    form = payload(emulator, initialized.audience_id, "unsubscribe", contact.email)
+    row, valid = store(initialized.shop_id, urlencode(form), "application/x-www-form-urlencoded",
+                       list(form.items()), initialized.audience_id)
+    assert valid and row.status == WebhookStatus.RECEIVED
+    out = io.StringIO()
+    call_command("mailchimp_sync", "--shop", str(initialized.shop_id), stdout=out)
+    contact.refresh_from_db()
+    assert contact.marketing_permission is False
+    assert "Webhooks from Mailchimp: 1 applied." in out.getvalue()
+
+
+@pytest.mark.django_db
 def test_two_way_events_are_stored_but_not_applied_when_two_way_is_off(initialized, emulator):
     contact = person(initialized.shop, permission=False)
     form = payload(emulator, initialized.audience_id, "profile", contact.email)

@@ -99,6 +99,9 @@ def summary_lines(summary, shop_id):
     else:
         lines = ["Summary: %d synced, %d unchanged (already up to date), %d retrying later, %d failed." % (
             summary.synced, summary.skipped, summary.retrying, summary.failed)]
+    if summary.webhooks:  # received from Mailchimp and applied to Shuup first (sync.inbound)
+        lines.append("Webhooks from Mailchimp: %s." % ", ".join(
+            "%d %s" % (n, outcome) for outcome, n in sorted(summary.webhooks.items())))
     for error in summary.errors[:20]:
         lines.append("  " + _kind_words(error))
     if len(summary.errors) > 20:
