@@ -17,6 +17,15 @@ def _percent(rate) -> str:
     return "%.1f %%" % (float(rate or 0) * 100)
 
 
+class _Totals(dict):
+    """The totals row. Shuup 3.1's HTML, PDF and JSON writers take ``get_totals()`` as one row (a dict);
+    its CSV and Excel writers loop over it as a list of rows, and wrote one junk row per column key.
+    A dict that iterates as the one row it is suits both."""
+
+    def __iter__(self):
+        yield dict(self.items())
+
+
 class MailchimpCampaignReport(ShuupReportBase):
     identifier = "mailchimp_campaigns"
     title = _("Mailchimp campaigns")
@@ -77,3 +86,6 @@ class MailchimpCampaignReport(ShuupReportBase):
                 "shop_orders": shop_orders, "shop_revenue": revenue,
             })
         return self.get_return_data(data, has_totals=True)
+
+    def get_totals(self, data):
+        return _Totals(super().get_totals(data))

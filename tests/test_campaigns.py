@@ -234,6 +234,33 @@ def test_the_report_in_shuups_reports_admin(shop_settings, emulator, seeded, adm
     assert "Spring sale" in content and "Summer news" in content
 
 
+@pytest.mark.parametrize("writer", ["csv", "excel"])
+def test_the_report_exports_one_totals_row(shop_settings, emulator, seeded, admin_client, writer):
+    import csv
+    import io
+
+    import openpyxl
+
+    import_campaigns(shop_settings)
+    response = admin_client.post("/sa/reports/", {
+        "report": "mailchimp_campaigns", "shop": shop_settings.shop_id, "date_range": "all_time",
+        "writer": writer, "force_download": "on"})
+    assert response.status_code == 200
+    if writer == "csv":
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    sent = MailchimpCampaign.objects.filter(send_time__isnull=False)
+    header = rows[1]
+    assert header[:2] == ["Sent", "Campaign"]
+    assert len(rows) == 2 + sent.count() + 1  # title, header, one row per sent campaign, the totals
+    totals = dict(zip(header, rows[-1]))
+    assert int(float(totals["Opens"])) == sum(c.opens for c in sent) > 0
+    assert not totals["Campaign"]
+
+
 def test_values_of_a_campaign_and_a_report():
     from shuup_mailchimp.sync.campaigns import campaign_values, report_values
 
