@@ -84,3 +84,28 @@ def test_weekly_drift_check_is_off_by_default_and_reports_in_the_log(initialized
     assert reconcile_task() == {initialized.shop_id: 1}
     row = MailchimpLogEntry.objects.filter(operation="reconcile").latest("pk")
     assert row.success is False and "1 difference" in row.message
+
+
+@pytest.mark.django_db
+def test_repair_unsubscribes_a_member_still_subscribed_after_shuup_withdrew(initialized, emulator):
+    """Shuup withdrew the permission and Mailchimp was told, but the member is subscribed again
+    there (re-subscribed in Mailchimp's UI with two-way sync off, say): Shuup's withdrawal is sent
+    again. Sending the contact as an edit would not do it (an edit sends no status)."""
+    contact = PersonContact.objects.create(first_name="W", last_name="D", email="withdrawn@mailbox.org",
+                                           marketing_permission=True)
+    contact.add_to_shop(initialized.shop)
+    contact.marketing_permission = False
+    contact.save()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "unsubscribed"
+    with emulator._lock:
+        emulator.lists[initialized.audience_id]["members"][_hash(contact.email)].update(
+            status="subscribed", unsubscribed_by=None)
+    found = reconcile(initialized)
+    assert found["differences"]["member"] == [
+        {"id": contact.pk, "difference": "subscribed in Mailchimp, withdrawn in Shuup"}]
+    reconcile(initialized, "--repair")
+    process_due()
+    assert member_of(emulator, initialized.audience_id, contact.email)["status"] == "unsubscribed"
+    contact.refresh_from_db()
+    assert contact.marketing_permission is False
+    assert reconcile(initialized)["total"] == 0

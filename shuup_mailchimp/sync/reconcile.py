@@ -7,7 +7,8 @@ Pages through the audience's members and the store's customers, products and ord
   would be (a stored event, applied by ``sync.inbound``: the permission is withdrawn in Shuup);
 - a member, customer, product or order missing in Mailchimp, or a member whose names, status or
   interests differ from what Shuup would send: repaired by sending Shuup's version again
-  through the outbox (the fingerprint is forgotten, so the next run sends it).
+  through the outbox (the fingerprint is forgotten, so the next run sends it); a member still
+  subscribed whose permission Shuup withdrew is unsubscribed (never the other way round).
 
 Reading is the whole cost: one request per 1,000 records.
 """
@@ -76,7 +77,7 @@ def reconcile(client, shop_settings, repair: bool = False) -> Drift:
     groups_of = _groups_by_contact(interest_of_group)
     items = {i.object_id: i for i in MailchimpSyncItem.objects.filter(shop_id=shop_id, kind=SyncKind.CONTACT)}
     contacts = (Contact.objects.filter(shops=shop_id) | Contact.objects.filter(registration_shop_id=shop_id)).distinct()
-    resend, opted_out = set(), []
+    resend, opted_out, still_subscribed = set(), [], {}
     for contact in contacts.exclude(email="").iterator():
         item = items.get(contact.pk)
         state = dict(item.state or {}) if item else {}
@@ -98,6 +99,7 @@ def reconcile(client, shop_settings, repair: bool = False) -> Drift:
                 "permission") is False:
             drift.add("member", contact.pk, "%s in Mailchimp, withdrawn in Shuup" % status)
             resend.add(contact.pk)
+            still_subscribed[contact.pk] = status
         first, last, _company = contact_names(contact)
         merges = member.get("merge_fields") or {}
         if (merges.get("FNAME", ""), merges.get("LNAME", "")) != (first, last):
@@ -125,6 +127,7 @@ def reconcile(client, shop_settings, repair: bool = False) -> Drift:
                 _resend(shop_id, kind, missing)
                 drift.repaired[collection] = len(missing)
     if repair:
+        _withdraw_again(shop_id, still_subscribed)
         _resend(shop_id, SyncKind.CONTACT, resend)
         drift.repaired["members"] = len(resend)
         drift.repaired["opt-outs applied in Shuup"] = _apply_opt_outs(shop_settings, opted_out)
@@ -147,6 +150,20 @@ def _interests_differing(member, group_ids, interest_of_group) -> int:
     remote = member.get("interests") or {}
     return sum(1 for group_id, interest_id in interest_of_group.items()
                if bool(remote.get(interest_id)) != (group_id in group_ids))
+
+
+def _withdraw_again(shop_id, still_subscribed) -> None:
+    """Members subscribed (or pending) in Mailchimp whose permission is withdrawn in Shuup. The
+    consent table sends a status only when the permission changed since the last sync (rule 1), so
+    sending the contact again would leave them subscribed. The state learns what Mailchimp holds,
+    which amounts to permission given there; the next sync is then a withdrawal (rule 5) and
+    unsubscribes them. Only ever in that direction: nobody is subscribed by a repair."""
+    for contact_id, status in still_subscribed.items():
+        try:
+            outbox.learn_state(shop_id, SyncKind.CONTACT, contact_id,
+                               {"permission": True, "member_status": status, "opted_out": False})
+        except outbox.ItemBusy:
+            pass  # being sent right now: the next reconcile finds it again if it is still so
 
 
 def _resend(shop_id, kind, object_ids):
