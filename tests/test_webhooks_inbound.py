@@ -262,3 +262,36 @@ def test_the_contact_page_shows_the_withdrawal_and_where_it_came_from(initialize
     client.force_login(admin_user)
     html = client.get("/sa/contacts/%d/" % contact.pk).content.decode()
     assert "received by webhook on" in html and "marketing permission in Shuup was withdrawn" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_fire_command_unsubscribes_through_a_real_emulator_and_server(live_server, settings, shop):
+    """`mailchimp_emulator fire unsubscribe EMAIL` (the command `make demo` prints): a real emulator
+    over HTTP, the shop's server over HTTP, and the command waits until the shop applied it."""
+    from urllib.parse import urlsplit
+
+    from shuup_mailchimp.models import MailchimpShopSettings
+    from shuup_mailchimp.testing.emulator.server import EmulatorServer
+    from shuup_mailchimp.testing.emulator.state import MailchimpEmulator
+
+    emu = MailchimpEmulator()
+    server = EmulatorServer(emu).start()
+    try:
+        port = urlsplit(live_server.url).port
+        settings.SHUUP_MAILCHIMP_API_URL = server.url + "/3.0/"
+        settings.SHUUP_MAILCHIMP_PUBLIC_URL = "http://shop.fire.test:%d" % port
+        emu.resolve_hosts["shop.fire.test:%d" % port] = "127.0.0.1:%d" % port
+        audience = emu.create_list(name="Fire audience")
+        shop_settings = MailchimpShopSettings.for_shop(shop)
+        shop_settings.api_key, shop_settings.audience_id, shop_settings.enabled = "ab" * 16 + "-us1", audience["id"], True
+        shop_settings.save()
+        contact = person(shop, email="fire.me@mailbox.org")
+        assert member_of(emu, audience["id"], contact.email)["status"] == "subscribed"
+        out = io.StringIO()
+        call_command("mailchimp_emulator", "fire", "unsubscribe", contact.email, stdout=out)
+        assert "The shop applied it: the person unsubscribed in Mailchimp" in out.getvalue(), out.getvalue()
+        contact.refresh_from_db()
+        assert contact.marketing_permission is False
+        assert member_of(emu, audience["id"], contact.email)["status"] == "unsubscribed"
+    finally:
+        server.stop()
