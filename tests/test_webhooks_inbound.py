@@ -283,7 +283,8 @@ def test_the_demo_fire_command_unsubscribes_through_a_real_emulator_and_server(l
         emu.resolve_hosts["shop.fire.test:%d" % port] = "127.0.0.1:%d" % port
         audience = emu.create_list(name="Fire audience")
         shop_settings = MailchimpShopSettings.for_shop(shop)
-        shop_settings.api_key, shop_settings.audience_id, shop_settings.enabled = "ab" * 16 + "-us1", audience["id"], True
+        shop_settings.api_key = "ab" * 16 + "-us1"
+        shop_settings.audience_id, shop_settings.enabled = audience["id"], True
         shop_settings.save()
         contact = person(shop, email="fire.me@mailbox.org")
         assert member_of(emu, audience["id"], contact.email)["status"] == "subscribed"
