@@ -211,6 +211,16 @@ def test_gdpr_anonymization_erases_member_and_customer_and_the_state(initialized
 
 
 @pytest.mark.django_db
+def test_initialize_says_what_to_do_when_mailchimp_cannot_reach_the_webhook(shop_settings, emulator):
+    from shuup_mailchimp.sync.store import initialize_store
+
+    summary = initialize_store(shop_settings)  # https://shop-one.example-shop.com does not answer
+    assert summary["webhook"].startswith("webhook not registered: ")
+    assert "mailchimp_webhooks --shop %s --register" % shop_settings.shop_id in summary["webhook"]
+    assert shop_settings.webhook_secret not in summary["webhook"]
+
+
+@pytest.mark.django_db
 def test_webhook_url_is_registered_when_public_and_explained_when_not(initialized, emulator, settings):
     out = io.StringIO()
     call_command("mailchimp_status", "--shop", str(initialized.shop_id), "--json", stdout=out)

@@ -112,8 +112,10 @@ def _register_webhook(client, shop_settings) -> str:
         report = webhook_setup.register(client, shop_settings)
     except webhook_setup.WebhookURLError as exc:
         return "webhook not registered: %s" % exc
-    except MailchimpError as exc:
-        return "webhook not registered: %s" % exc.describe()
+    except MailchimpError as exc:  # e.g. Mailchimp's validation GET could not reach the shop
+        return ("webhook not registered: %s. Once the shop answers at its public address, run "
+                "`python manage.py mailchimp_webhooks --shop %s --register`" % (
+                    exc.describe().rstrip("."), shop_settings.shop_id))
     return "webhook registered at %s" % report.url
 
 
