@@ -169,6 +169,48 @@ def test_conflict_policy_decides_a_field_changed_on_both_sides(initialized, emul
     assert (contact_item(contact).status == SyncStatus.PENDING) is pushed
 
 
+def _paused_local_edit(shop_settings, contact, **changes):
+    """A change made in Shuup and not yet sent (the integration paused, say)."""
+    shop_settings.enabled = False
+    shop_settings.save()
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    contact.save()
+    shop_settings.enabled = True
+    shop_settings.save()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("policy", ["remote", "local"])
+def test_conflict_policy_decides_email_and_permission_changed_on_both_sides(initialized, emulator, policy):
+    """The other two-way fields: upemail against a local address change, subscribe against a local
+    withdrawal. Remote wins applies Mailchimp's value; local wins keeps Shuup's and sends it again."""
+    from shuup_mailchimp.enums import ConflictPolicy
+
+    initialized.two_way_sync = True
+    initialized.conflict_policy = ConflictPolicy(policy)
+    initialized.save()
+    mover = person(initialized.shop, email="mover.old@mailbox.org")
+    _paused_local_edit(initialized, mover, email="mover.shuup@mailbox.org")
+    form = build_payload("upemail", {"list_id": initialized.audience_id, "new_id": "x",
+                                     "old_email": "mover.old@mailbox.org", "new_email": "mover.mc@mailbox.org"})
+    assert post(initialized, form).status_code == 200
+    mover.refresh_from_db()
+    assert mover.email == ("mover.mc@mailbox.org" if policy == "remote" else "mover.shuup@mailbox.org")
+    withdrawn = person(initialized.shop, email="withdrawn.here@mailbox.org")
+    _paused_local_edit(initialized, withdrawn, marketing_permission=False)
+    form = payload(emulator, initialized.audience_id, "subscribe", withdrawn.email)
+    assert post(initialized, form).status_code == 200
+    withdrawn.refresh_from_db()
+    assert withdrawn.marketing_permission is (policy == "remote")
+    rows = list(MailchimpLogEntry.objects.filter(operation="webhook_conflict").order_by("pk"))
+    assert [r.object_id for r in rows] == [mover.pk, withdrawn.pk]
+    assert "'mover.shuup@mailbox.org'" in rows[0].message and "'mover.mc@mailbox.org'" in rows[0].message
+    assert "False" in rows[1].message and "True" in rows[1].message
+    assert (contact_item(mover).status == SyncStatus.PENDING) is (policy == "local")
+    assert (contact_item(withdrawn).status == SyncStatus.PENDING) is (policy == "local")
+
+
 @pytest.mark.django_db
 def test_cleaned_marks_the_address_undeliverable(initialized, emulator):
     contact = person(initialized.shop)
