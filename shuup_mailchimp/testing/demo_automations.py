@@ -28,13 +28,17 @@ def seed_automations(shop, stdout=None) -> dict:
         shop_settings.save()
     code = _promo_code(shop)
     email = _signup(shop)
+    box = _signup_box(shop)
     basket = _abandoned_basket(shop)
     summary = process_due(shop_id=shop.pk)
-    result = {"cart": basket.pk if basket else None, "promo_code": code, "signup": email, "sent": str(summary)}
+    result = {"cart": basket.pk if basket else None, "promo_code": code, "signup": email, "signup_box": box,
+              "sent": str(summary)}
     if stdout is not None:
         stdout.write("Commerce automations: cart #%s of %s (tag %r), promo code %s, sign-up of %s (%s)" % (
             result["cart"], DEMO_CART_EMAIL, shop_settings.abandoned_cart_tag, code, email,
             "pending: double opt-in" if shop_settings.double_opt_in else "subscribed"))
+        if box:
+            stdout.write("  The sign-up box is on the shop's front page (http://127.0.0.1:8000/ with make run).")
         stdout.write("  %s" % result["sent"])
     return result
 
@@ -63,6 +67,41 @@ def _signup(shop) -> str:
         sign_up(shop, DEMO_SIGNUP_EMAIL, consent_text(MailchimpShopSettings.for_shop(shop)),
                 MailchimpSignup.SOURCE_BOX)
     return DEMO_SIGNUP_EMAIL
+
+
+def _signup_box(shop) -> bool:
+    """The sign-up plugin on the front page (the theme's ``front_content`` placeholder of ``IndexView``), so
+    a newcomer can sign up in the demo shop. A front page that already has a layout is left alone.
+    True when the box is there."""
+    try:
+        from shuup.xtheme import get_current_theme
+        from shuup.xtheme.layout import Layout
+        from shuup.xtheme.models import SavedViewConfig, SavedViewConfigStatus
+    except ImportError:  # pragma: no cover - xtheme is part of Shuup
+        return False
+    from shuup_mailchimp.plugins import NewsletterSignupPlugin
+
+    theme = get_current_theme(shop)
+    if theme is None:
+        return False
+    views = SavedViewConfig.objects.filter(theme_identifier=theme.identifier, shop=shop, view_name="IndexView",
+                                           status=SavedViewConfigStatus.PUBLIC)
+    view = views.order_by("-pk").first()
+    if view is not None:
+        return NewsletterSignupPlugin.identifier in str(view.get_layout_data("front_content") or "")
+    layout = Layout(theme, "front_content")
+    layout.begin_row()
+    layout.begin_column({"md": 6})
+    layout.add_plugin(NewsletterSignupPlugin.identifier, {
+        "title": {"en": "Our newsletter"},
+        "text": {"en": "New products and offers, about twice a month."},
+    })
+    view = SavedViewConfig(theme_identifier=theme.identifier, shop=shop, view_name="IndexView",
+                           status=SavedViewConfigStatus.CURRENT_DRAFT)
+    view.set_layout_data(layout.placeholder_name, layout)
+    view.save()
+    view.publish()
+    return True
 
 
 def _abandoned_basket(shop):
