@@ -232,11 +232,9 @@ class FullSync(Pipeline):
             ids = sources.next_ids(kind, self.run.shop_id, after, self.chunk, self.run.since)
             if not ids:
                 break
-            self._take_page(kind, ids)
             after = ids[-1]
-            if self.open is not None:
-                self.open.cursor = after
-            elif not self.posting:  # never past a batch Mailchimp has not confirmed yet
+            self._take_page(kind, ids, cursor=after)
+            if self.open is None and not self.posting:  # never past a batch Mailchimp has not confirmed yet
                 cursor["after"] = after
                 self._save("cursors", "counts")
             self.reporter.progress(self.run)
@@ -247,7 +245,11 @@ class FullSync(Pipeline):
         cursor.update(after=after, done=True)
         self._save("cursors", "counts")
 
-    def _take_page(self, kind: SyncKind, ids: List[int], steal_from=(), generation=0, resend=None):
+    def _take_page(self, kind: SyncKind, ids: List[int], steal_from=(), generation=0, resend=None,
+                   cursor: Optional[int] = None):
+        """Plan a page and add what must go to the open batch. ``cursor``: a scanned page's last id,
+        the open batch's cursor once the page is in it (before the batch may be submitted below:
+        a batch's cursor must be past every object it carries, or a continued run reads them again)."""
         plan = plans.plan_page(kind, self.ctx, ids, own_tokens=steal_from)
         for object_id in plan.per_record:
             self.per_record_keys.extend(outbox.record([self.run.shop_id], kind, object_id))
@@ -266,6 +268,8 @@ class FullSync(Pipeline):
                 batch.resends.add(resend)
                 self.resent_into.add(resend)
         self._tally(kind, plan.tally)
+        if cursor is not None and self.open is not None:
+            self.open.cursor = cursor
         if self.open is not None and (len(self.open.operations) >= self.batch_size or
                                       self.open.size >= self.batch_bytes):
             self._submit()
