@@ -109,3 +109,21 @@ def test_repair_unsubscribes_a_member_still_subscribed_after_shuup_withdrew(init
     contact.refresh_from_db()
     assert contact.marketing_permission is False
     assert reconcile(initialized)["total"] == 0
+
+
+@pytest.mark.django_db
+def test_the_contact_page_says_an_opt_out_was_found_by_reconcile(initialized, emulator, admin_user):
+    from django.test import Client
+
+    contact = PersonContact.objects.create(first_name="Rec", last_name="On", email="found.late@mailbox.org",
+                                           marketing_permission=True)
+    contact.add_to_shop(initialized.shop)
+    process_due()
+    emulator.unsubscribe_as_person(initialized.audience_id, contact.email)  # its webhook never arrived
+    assert reconcile(initialized, "--repair")["repaired"]["opt-outs applied in Shuup"] == 1
+    contact.refresh_from_db()
+    assert contact.marketing_permission is False
+    client = Client()
+    client.force_login(admin_user)
+    html = client.get("/sa/contacts/%d/" % contact.pk).content.decode()
+    assert "found by mailchimp_reconcile on" in html and "received by webhook" not in html

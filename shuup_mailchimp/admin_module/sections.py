@@ -58,6 +58,10 @@ def _source(state, contact) -> str:
         return _("The person unsubscribed in Mailchimp (received by webhook on %(when)s): their marketing "
                  "permission in Shuup was withdrawn, and the shop does not subscribe them again.") % {
             "when": (state.get("consent_changed_on") or "")[:16].replace("T", " ")}
+    if state.get("opted_out") and state.get("consent_source") == "reconcile":
+        return _("The person unsubscribed in Mailchimp (or the address bounced): found by mailchimp_reconcile on "
+                 "%(when)s, which withdrew their marketing permission in Shuup; the shop does not subscribe them "
+                 "again.") % {"when": (state.get("consent_changed_on") or "")[:16].replace("T", " ")}
     if state.get("opted_out"):
         return _("The person unsubscribed in Mailchimp (or the address bounced); the shop does not subscribe "
                  "them again.")

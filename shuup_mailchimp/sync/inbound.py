@@ -37,6 +37,10 @@ FIRED_AT_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_BODY_BYTES = 64 * 1024
 
 
+#: The content type of the events mailchimp_reconcile stores for the opt-outs it finds.
+RECONCILE_SOURCE = "reconcile"
+
+
 @dataclass
 class WebhookEvent:
     """One parsed Mailchimp webhook."""
@@ -46,6 +50,8 @@ class WebhookEvent:
     email: str  # the address the event is about (the old one for upemail)
     list_id: str
     data: Dict = field(default_factory=dict)
+    #: "webhook", or "reconcile" for an opt-out mailchimp_reconcile found (stored the same way)
+    source: str = "webhook"
 
     @property
     def merges(self) -> Dict:
@@ -143,7 +149,8 @@ def process(row: MailchimpWebhookEvent) -> str:
 
 def apply(row: MailchimpWebhookEvent):
     """(status, note) of applying one event; (None, "") to try again later."""
-    event = WebhookEvent(row.event_type, row.fired_at, row.email, row.data.get("list_id", ""), row.data)
+    event = WebhookEvent(row.event_type, row.fired_at, row.email, row.data.get("list_id", ""), row.data,
+                         source="reconcile" if row.content_type == RECONCILE_SOURCE else "webhook")
     shop_settings = MailchimpShopSettings.for_shop(row.shop_id)
     if event.type == "campaign":
         return WebhookStatus.SKIPPED, "campaign events are recorded only"
@@ -232,14 +239,16 @@ def _unsubscribe(shop_settings, contact, item, event):
     if changed:
         contact.marketing_permission = False
         _save_quietly(contact, ["marketing_permission"])
-    _learn(shop_settings.shop_id, contact, {"permission": False, "member_status": member_status, "opted_out": True})
+    _learn(shop_settings.shop_id, contact, {"permission": False, "member_status": member_status, "opted_out": True},
+           event.source)
     _carts_follow(shop_settings.shop_id, contact)
     return WebhookStatus.APPLIED, ("the person unsubscribed in Mailchimp: marketing permission withdrawn"
                                    if changed else "the person unsubscribed in Mailchimp (permission was already off)")
 
 
 def _cleaned(shop_settings, contact, item, event):
-    _learn(shop_settings.shop_id, contact, {"member_status": consent.CLEANED, "opted_out": True, "undeliverable": True})
+    _learn(shop_settings.shop_id, contact, {"member_status": consent.CLEANED, "opted_out": True, "undeliverable": True},
+           event.source)
     _carts_follow(shop_settings.shop_id, contact)
     return WebhookStatus.APPLIED, "address cleaned in Mailchimp (%s): not sent again" % (event.data.get("reason") or "bounce")
 

@@ -184,7 +184,7 @@ def _apply_opt_outs(shop_settings, opted_out) -> int:
         event_type = "cleaned" if member["status"] == consent.CLEANED else "unsubscribe"
         pairs = [("type", event_type), ("fired_at", ""), ("data[list_id]", shop_settings.audience_id),
                  ("data[email]", member["email_address"]), ("data[reason]", "found by mailchimp_reconcile")]
-        row, valid = inbound.store(shop_settings.shop_id, urlencode(pairs), "reconcile", pairs,
+        row, valid = inbound.store(shop_settings.shop_id, urlencode(pairs), inbound.RECONCILE_SOURCE, pairs,
                                    shop_settings.audience_id)
         if valid and inbound.process(row) == "applied":
             applied += 1
