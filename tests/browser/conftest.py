@@ -59,3 +59,15 @@ class Shots:
 @pytest.fixture
 def shots(browser, request):
     return Shots(browser, request.node.name)
+
+
+@pytest.fixture
+def loopback_emulator(settings):
+    """The Mailchimp emulator as a real HTTP server on loopback, the addon pointed at it."""
+    from shuup_mailchimp.testing.emulator import EmulatorServer, MailchimpEmulator
+
+    emu = MailchimpEmulator()
+    server = EmulatorServer(emu, port=0).start()
+    settings.SHUUP_MAILCHIMP_API_URL = server.url + "/3.0/"
+    yield emu
+    server.stop()

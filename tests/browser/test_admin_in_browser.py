@@ -20,6 +20,8 @@ from shuup_mailchimp.models import MailchimpShopSettings, MailchimpSyncItem
 from shuup_mailchimp.testing.demo_admin import make_admin_usable
 from shuup_mailchimp.testing.emulator import EmulatorServer, MailchimpEmulator
 
+from .helpers import click, element, log_into_admin
+
 KEY = "0123456789abcdef0123456789abcdef-us1"
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,13 +63,6 @@ def outbox_state(shop):
         "kind", "object_id", "status", "last_error_title", "note"))
 
 
-def element(driver, css, timeout=15.0):
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout).until(expected_conditions.presence_of_element_located(("css selector", css)))
-
-
 def messages_text(driver):
     """The flash messages of the page: Shuup's admin shows them for two seconds (``Messages.enqueue`` in
     the page's script), so read them from the script rather than from the toast."""
@@ -76,10 +71,6 @@ def messages_text(driver):
 
     texts = re.findall(r'Messages\.enqueue\(\{\s*tags: [^,]*,\s*text: ("(?:[^"\\]|\\.)*")', driver.page_source)
     return " | ".join(json.loads(t) for t in texts)
-
-
-def click(driver, el):
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", el)
 
 
 def open_row_action(driver, shop, label, shots=None):
@@ -112,11 +103,7 @@ def test_shop_owner_path(browser, shots, live_server, settings, emulator_server,
     base = live_server.url
 
     # 1. Log in: the dashboard, with its menu and the Mailchimp block; not the setup wizard.
-    driver.get(base + "/sa/")
-    element(driver, "input[name=username]").send_keys("admin")
-    driver.find_element("css selector", "input[name=password]").send_keys("admin")
-    click(driver, driver.find_element("css selector", "form button[type=submit]"))
-    block = element(driver, "#mailchimp-dashboard-block")
+    block = log_into_admin(driver, base)
     assert "/sa/wizard" not in driver.current_url
     assert "Not connected yet" in block.text
     menu_links = {a.get_attribute("href") for a in driver.find_elements("css selector", "#js-main-menu a, nav a, a")}

@@ -12,26 +12,11 @@ from shuup_mailchimp.models import MailchimpOrderAttribution, MailchimpShopSetti
 from shuup_mailchimp.sync.campaigns import import_campaigns
 from shuup_mailchimp.sync.segments import choose_groups
 from shuup_mailchimp.testing.demo_admin import make_admin_usable
-from shuup_mailchimp.testing.emulator import EmulatorServer, MailchimpEmulator
+
+from .helpers import element
 
 KEY = "0123456789abcdef0123456789abcdef-us1"
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def emulator_server(settings):
-    emu = MailchimpEmulator()
-    server = EmulatorServer(emu, port=0).start()
-    settings.SHUUP_MAILCHIMP_API_URL = server.url + "/3.0/"
-    yield emu
-    server.stop()
-
-
-def wait(driver, css, timeout=15):
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout).until(expected_conditions.presence_of_element_located(("css selector", css)))
 
 
 def drawn(driver, canvas_id):
@@ -42,8 +27,8 @@ def drawn(driver, canvas_id):
         "for (var i = 3; i < d.length; i += 4) { if (d[i] !== 0) return true; } return false;", canvas_id)
 
 
-def test_campaign_charts(browser, shots, live_server, emulator_server):
-    emu = emulator_server
+def test_campaign_charts(browser, shots, live_server, loopback_emulator):
+    emu = loopback_emulator
     audience = emu.create_list(name="Shop audience")
     shop = factories.get_default_shop()
     shop.domain = "browser-shop.example-shop.com"
@@ -89,13 +74,13 @@ def test_campaign_charts(browser, shots, live_server, emulator_server):
     driver = browser
     base = live_server.url
     driver.get(base + "/sa/")
-    wait(driver, "input[name=username]").send_keys("admin")
+    element(driver, "input[name=username]").send_keys("admin")
     driver.find_element("css selector", "input[name=password]").send_keys("admin")
     driver.find_element("css selector", "form button[type=submit]").click()
-    wait(driver, "#dashboard-wrapper, .dashboard-wrapper, #js-main-menu, nav")
+    element(driver, "#dashboard-wrapper, .dashboard-wrapper, #js-main-menu, nav")
 
     driver.get(base + "/sa/mailchimp/shop/%d/campaigns/" % shop.pk)
-    table = wait(driver, "#mailchimp-campaigns")
+    table = element(driver, "#mailchimp-campaigns")
     assert "Spring sale" in table.text and "Autumn offers" in table.text
     import time
 
@@ -112,6 +97,6 @@ def test_campaign_charts(browser, shots, live_server, emulator_server):
     shots("campaigns")
 
     driver.get(base + "/sa/mailchimp/shop/%d/segments/" % shop.pk)
-    row = wait(driver, 'tr[data-group="%d"]' % group.pk)
+    row = element(driver, 'tr[data-group="%d"]' % group.pk)
     assert row.get_attribute("data-status") == "synced"
     shots("tags")

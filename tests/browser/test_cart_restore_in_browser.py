@@ -16,31 +16,16 @@ from shuup_mailchimp.models import MailchimpShopSettings
 from shuup_mailchimp.sync import carts
 from shuup_mailchimp.sync.processing import process_due
 from shuup_mailchimp.sync.store import initialize_store
-from shuup_mailchimp.testing.emulator import EmulatorServer, MailchimpEmulator
+
+from .helpers import element
 
 KEY = "0123456789abcdef0123456789abcdef-us1"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def emulator_server(settings):
-    emu = MailchimpEmulator()
-    server = EmulatorServer(emu, port=0).start()
-    settings.SHUUP_MAILCHIMP_API_URL = server.url + "/3.0/"
+def test_cart_restore(browser, shots, live_server, loopback_emulator, settings):
     settings.SHUUP_MAILCHIMP_DISPATCH = "inline"
-    yield emu
-    server.stop()
-
-
-def wait(driver, css, timeout=15):
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout).until(expected_conditions.presence_of_element_located(("css selector", css)))
-
-
-def test_cart_restore(browser, shots, live_server, emulator_server):
-    emu = emulator_server
+    emu = loopback_emulator
     audience = emu.create_list(name="Shop audience")
     shop = factories.get_default_shop()
     shop.domain = "browser-shop.example-shop.com"
@@ -80,18 +65,18 @@ def test_cart_restore(browser, shots, live_server, emulator_server):
     driver.delete_all_cookies()
     driver.get(base + path)
     assert reverse("shuup:login") in driver.current_url
-    wait(driver, "input[name=username]").send_keys("cara")
+    element(driver, "input[name=username]").send_keys("cara")
     driver.find_element("css selector", "input[name=password]").send_keys("pw-cara-1")
     shots("login")
     driver.find_element("css selector", "input[name=password]").submit()
-    wait(driver, "body")
+    element(driver, "body")
     import time
 
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not driver.current_url.endswith(reverse("shuup:basket")):
         time.sleep(0.2)
     assert driver.current_url.endswith(reverse("shuup:basket")), driver.current_url
-    body = wait(driver, "body").text
+    body = element(driver, "body").text
     assert "Kept Teapot" in body and "Welcome back" in body, body[:2000]
     assert "50.00" in body  # 2 x 25: the quantity left on the phone
     shots("basket")
@@ -101,4 +86,4 @@ def test_cart_restore(browser, shots, live_server, emulator_server):
     driver.get(base + path)
     assert reverse("shuup:login") in driver.current_url
     driver.get(base + reverse("shuup:basket"))
-    assert "Kept Teapot" not in wait(driver, "body").text
+    assert "Kept Teapot" not in element(driver, "body").text

@@ -15,7 +15,8 @@ from shuup_mailchimp.models import MailchimpFullSync, MailchimpShopSettings
 from shuup_mailchimp.sync.store import initialize_store
 
 from ..test_full_sync import build_shop
-from .test_admin_in_browser import KEY, background_worker, click, element, emulator_server, wait_for  # noqa: F401
+from .helpers import click, element, log_into_admin
+from .test_admin_in_browser import KEY, background_worker, emulator_server, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,11 +46,7 @@ def test_schedule_sync_and_follow_its_progress(browser, shots, live_server, sett
     driver = browser
     base = live_server.url
 
-    driver.get(base + "/sa/")
-    element(driver, "input[name=username]").send_keys("admin")
-    driver.find_element("css selector", "input[name=password]").send_keys("admin")
-    click(driver, driver.find_element("css selector", "form button[type=submit]"))
-    element(driver, "#mailchimp-dashboard-block")
+    log_into_admin(driver, base)
 
     # 1. The shop's Mailchimp page: Actions > Schedule sync opens the full sync page.
     driver.get(base + "/sa/mailchimp/shop/%d/" % shop.pk)
