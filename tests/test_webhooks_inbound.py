@@ -348,3 +348,13 @@ def test_the_demo_fire_command_unsubscribes_through_a_real_emulator_and_server(l
         assert member_of(emu, audience["id"], contact.email)["status"] == "unsubscribed"
     finally:
         server.stop()
+
+
+@pytest.mark.django_db
+def test_init_command_prints_mailchimps_reason_as_written(shop_settings, emulator):
+    """str.capitalize() lowercased the rest: 'invalid resource: the url ...', 'urlerror', 'errno'."""
+    out = io.StringIO()
+    call_command("mailchimp_init", "--shop", str(shop_settings.shop_id), stdout=out)
+    line = next(text for text in out.getvalue().splitlines() if text.startswith("Webhook not registered: "))
+    assert "Invalid Resource" in line and "--register" in line
+    assert shop_settings.webhook_secret not in out.getvalue()

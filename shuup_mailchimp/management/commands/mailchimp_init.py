@@ -20,4 +20,5 @@ class Command(ShopCommand):
             "Store %(store_id)s %(store_action)s on audience %(audience_id)s; "
             "category %(category_id)s with %(interests)d contact group interests." % summary
         )
-        self.stdout.write(summary["webhook"].capitalize() + ".")
+        webhook = summary["webhook"]  # not str.capitalize(): it lowercases Mailchimp's message and the URL
+        self.stdout.write(webhook[:1].upper() + webhook[1:] + ".")

@@ -99,6 +99,8 @@ class Command(BaseCommand):
             "Mailchimp -> Shuup: with `make run` running, the person %(email)s unsubscribes in Mailchimp:\n"
             "  .venv/bin/python manage.py mailchimp_emulator fire unsubscribe %(email)s\n"
             "  then their contact page (Contacts > %(email)s > Mailchimp) shows the permission withdrawn by webhook.\n"
+            "  (The command registers the shop's webhook first: 'Webhook not registered' above is expected while\n"
+            "  `make run` is not up.)\n"
             "The emulator keeps running at %(base)s/3.0/ (state: %(base)s/_emulator/state, saved in var/%(file)s);\n"
             "stop it with `make stop-emulator`, start it again with `make emulator`: it keeps the demo's data.\n"
             "%(commands)s"
