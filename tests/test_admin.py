@@ -268,6 +268,7 @@ def test_dashboard_shows_masked_settings_counts_and_health(client, initialized):
     assert "items/?kind=order&amp;status=failed" in order_row  # each count links to the filtered list
     assert "Resend all failed (2)" in html
     assert "2 item(s) failed: see why." in html and "items/?status=failed" in html
+    assert "Failed items &rarr;" in html and "See why" not in html  # not "see why. See why"
     # The latest errors say what happened, Mailchimp's message once, and what to do.
     errors = re.search(r'id="mailchimp-latest-errors"(.*?)</table>', html, re.S).group(1)
     assert "Mailchimp refused the data." in errors
