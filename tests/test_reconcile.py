@@ -127,3 +127,26 @@ def test_the_contact_page_says_an_opt_out_was_found_by_reconcile(initialized, em
     client.force_login(admin_user)
     html = client.get("/sa/contacts/%d/" % contact.pk).content.decode()
     assert "found by mailchimp_reconcile on" in html and "received by webhook" not in html
+
+
+@pytest.mark.django_db
+def test_the_dashboard_says_when_a_drift_check_found_differences_until_they_are_repaired(
+        initialized, emulator, admin_user):
+    from django.test import Client
+
+    contact = PersonContact.objects.create(first_name="Dash", last_name="Board", email="drifting@mailbox.org",
+                                           marketing_permission=True)
+    contact.add_to_shop(initialized.shop)
+    process_due()
+    client = Client()
+    client.force_login(admin_user)
+    page = "/sa/mailchimp/shop/%d/" % initialized.shop_id
+    assert "drift check" not in client.get(page).content.decode()
+    with emulator._lock:
+        emulator.lists[initialized.audience_id]["members"][_hash(contact.email)]["merge_fields"]["FNAME"] = "X"
+    assert reconcile(initialized)["total"] == 1
+    html = client.get(page).content.decode()
+    assert "found differences between Mailchimp and Shuup" in html
+    assert "mailchimp_reconcile --shop %d --repair" % initialized.shop_id in html
+    reconcile(initialized, "--repair")
+    assert "drift check" not in client.get(page).content.decode()

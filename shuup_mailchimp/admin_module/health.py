@@ -57,6 +57,8 @@ class ShopHealth:
     last_synced_at: Optional[object]
     #: The latest failed call of any kind (a 400 about one object too), for the grid's "last error".
     last_error: Optional[MailchimpLogEntry] = None
+    #: The latest drift check (weekly beat or mailchimp_reconcile) when it found differences or failed.
+    drift_check: Optional[MailchimpLogEntry] = None
     lines: List[Line] = field(default_factory=list)
 
     @property
@@ -125,6 +127,10 @@ def shop_health(shop) -> ShopHealth:
         last_synced_at=last_synced_at,
         last_error=calls.filter(success=False).order_by("-created_on", "-pk").first(),
     )
+    last_check = MailchimpLogEntry.objects.filter(shop=shop, operation="reconcile", method="").order_by(
+        "-created_on", "-pk").first()
+    if last_check is not None and not last_check.success:  # a repair run, or a clean check, clears it
+        health.drift_check = last_check
     health.lines = _lines(health)
     return health
 
@@ -162,6 +168,15 @@ def _lines(h: ShopHealth) -> List[Line]:
                           "waiting"))
     if h.failed:
         lines.append(Line(DANGER, _("%(n)d item(s) failed: see why.") % {"n": h.failed}, "failed"))
+    if h.drift_check is not None:
+        if h.drift_check.error_title:
+            text = _("The drift check of %(at)s could not be made: %(reason)s") % {
+                "at": _fmt(h.drift_check.created_on), "reason": h.drift_check.error_title}
+        else:
+            text = _("The drift check of %(at)s found differences between Mailchimp and Shuup: see the log, and "
+                     "repair them with python manage.py mailchimp_reconcile --shop %(shop)d --repair.") % {
+                "at": _fmt(h.drift_check.created_on), "shop": h.shop.pk}
+        lines.append(Line(WARNING, text))
     due = h.pending + h.processing - h.waiting
     if due > 0 and h.enabled:
         lines.append(Line(INFO, _("%(n)d item(s) are being sent.") % {"n": due}))
