@@ -8,6 +8,7 @@ from shuup.testing import factories
 from shuup_mailchimp.testing.demo_automations import (
     DEMO_CART_EMAIL,
     DEMO_COUPON,
+    DEMO_PROMO_EMAIL,
     DEMO_SIGNUP_EMAIL,
     DEMO_TAG,
     seed_automations,
@@ -30,10 +31,16 @@ def test_the_demo_shows_a_cart_a_promo_code_and_a_signup(initialized, emulator):
     assert codes == [DEMO_COUPON]
     assert member_of(emulator, initialized.audience_id, DEMO_SIGNUP_EMAIL)["status"] == "pending"
     assert [t["name"] for t in member_of(emulator, initialized.audience_id, DEMO_CART_EMAIL)["tags"]] == [DEMO_TAG]
-    assert "promo code %s" % DEMO_COUPON in out.getvalue()
+    assert "promo code %s (used by order #%s)" % (DEMO_COUPON, result["promo_order"]) in out.getvalue()
+    [rule] = store["promo_rules"].values()
+    assert [code["usage_count"] for code in rule["promo_codes"].values()] == [1]
+    order = store["orders"][str(result["promo_order"])]
+    assert [promo["code"] for promo in order["promos"]] == [DEMO_COUPON] and order["discount_total"] > 0
+    assert member_of(emulator, initialized.audience_id, DEMO_PROMO_EMAIL)["status"] == "subscribed"
     writes = emulator.stats["writes"]
     again = seed_automations(initialized.shop)
-    assert again["cart"] == result["cart"] and emulator.stats["writes"] == writes
+    assert again["cart"] == result["cart"] and again["promo_order"] == result["promo_order"]
+    assert emulator.stats["writes"] == writes
 
 
 @pytest.mark.django_db

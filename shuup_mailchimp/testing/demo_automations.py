@@ -1,4 +1,5 @@
-"""Demo data for the commerce automations: an abandoned cart, a promo code and a newsletter sign-up.
+"""Demo data for the commerce automations: an abandoned cart, a promo code (and an order that used
+it) and a newsletter sign-up.
 
 ``seed_automations(shop)`` runs after the demo's sync (the shop is configured and its store
 initialized). It is idempotent: a second run reuses what the first made. Everything goes through
@@ -14,6 +15,7 @@ from django.db.models import F
 DEMO_CART_EMAIL = "cara.cart@mailbox.org"
 DEMO_SIGNUP_EMAIL = "newsletter.reader@mailbox.org"
 DEMO_COUPON = "WELCOME10"
+DEMO_PROMO_EMAIL = "pia.promo@mailbox.org"
 DEMO_TAG = "Abandoned cart"
 
 
@@ -27,15 +29,17 @@ def seed_automations(shop, stdout=None) -> dict:
         shop_settings.abandoned_cart_tag = DEMO_TAG
         shop_settings.save()
     code = _promo_code(shop)
+    promo_order = _order_with_code(shop)
     email = _signup(shop)
     box = _signup_box(shop)
     basket = _abandoned_basket(shop)
     summary = process_due(shop_id=shop.pk)
     result = {"cart": basket.pk if basket else None, "promo_code": code, "signup": email, "signup_box": box,
-              "sent": str(summary)}
+              "promo_order": promo_order.pk if promo_order else None, "sent": str(summary)}
     if stdout is not None:
-        stdout.write("Commerce automations: cart #%s of %s (tag %r), promo code %s, sign-up of %s (%s)" % (
-            result["cart"], DEMO_CART_EMAIL, shop_settings.abandoned_cart_tag, code, email,
+        stdout.write("Commerce automations: cart #%s of %s (tag %r), promo code %s%s, sign-up of %s (%s)" % (
+            result["cart"], DEMO_CART_EMAIL, shop_settings.abandoned_cart_tag, code,
+            " (used by order #%s)" % promo_order.pk if promo_order else "", email,
             "pending: double opt-in" if shop_settings.double_opt_in else "subscribed"))
         if box:
             stdout.write("  The sign-up box is on the shop's front page (http://127.0.0.1:8000/ with make run).")
@@ -56,6 +60,45 @@ def _promo_code(shop) -> str:
                                                  active=True, coupon=coupon)
         BasketDiscountPercentage.objects.create(campaign=campaign, discount_percentage=Decimal("0.10"))
     return coupon.code
+
+
+def _order_with_code(shop):
+    """One order placed with the code typed in, as a customer would (Shuup's own coupon applies the
+    discount), so Mailchimp shows the code used and the order's ``promos``. None without products."""
+    from shuup.campaigns.models import Coupon
+    from shuup.campaigns.models.campaigns import CouponUsage
+    from shuup.core.models import MutableAddress, OrderLineType, OrderStatus, PersonContact, ShopProduct
+    from shuup.core.defaults.order_statuses import create_default_order_statuses
+    from shuup.core.order_creator import OrderCreator, OrderSource
+
+    coupon = Coupon.objects.get(shop=shop, code=DEMO_COUPON)
+    usage = CouponUsage.objects.filter(coupon=coupon).select_related("order").first()
+    if usage is not None:
+        return usage.order
+    shop_product = (ShopProduct.objects.filter(shop=shop, default_price_value__gt=0).select_related("product")
+                    .prefetch_related("suppliers").order_by("pk").first())
+    supplier = shop_product.suppliers.first() if shop_product else None
+    if supplier is None:
+        return None
+    contact = PersonContact.objects.filter(email=DEMO_PROMO_EMAIL).first()
+    if contact is None:
+        contact = PersonContact.objects.create(first_name="Pia", last_name="Promo", email=DEMO_PROMO_EMAIL,
+                                               marketing_permission=True)
+        contact.add_to_shop(shop)
+    address = MutableAddress.objects.create(name="Pia Promo", street="1 Demo Street", city="Helsinki",
+                                            postal_code="00100", country="FI", email=DEMO_PROMO_EMAIL)
+    source = OrderSource(shop)
+    source.customer = source.orderer = contact
+    source.billing_address = source.shipping_address = address
+    create_default_order_statuses()  # Shuup's own defaults, if the shop has none yet (idempotent)
+    source.status = OrderStatus.objects.get_default_initial()
+    source.marketing_permission = True  # the order creator copies it onto the customer
+    source.add_line(type=OrderLineType.PRODUCT, product=shop_product.product, supplier=supplier, quantity=1,
+                    base_unit_price=source.create_price(shop_product.default_price_value),
+                    sku=shop_product.product.sku, text=shop_product.product.sku)
+    if not source.add_code(DEMO_COUPON):
+        return None
+    return OrderCreator().create_order(source)
 
 
 def _signup(shop) -> str:
