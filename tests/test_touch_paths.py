@@ -1,8 +1,5 @@
-"""The contact save's touch_all: every state an item can be in, one shop and several.
-
-On SQLite it runs as two statements (a bump that SETs no indexed column for items already pending,
-due and never tried; the full statement for the rest); these tests pin that the pair does exactly
-what the single statement (PostgreSQL's path) does, whatever the item's state.
+"""The contact save's touch_all (one UPDATE on the driver's cursor): what it does to an item in every
+state it can be in, for one shop and several, on both databases.
 """
 from datetime import timedelta
 

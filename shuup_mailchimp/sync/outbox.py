@@ -134,17 +134,6 @@ _TOUCH_SQL = (
     "version = version + 1, modified_on = %s "
     "WHERE kind = %s AND object_id = %s AND shop_id IN ({shops})"
 )
-# SQLite rewrites an index entry whenever its column is SET, even to the value it has (one more
-# page journaled and written per save: 74 -> 70 pwrite calls per contact save, seen with strace). So on
-# SQLite the items already pending, due and never tried are bumped first by a statement that SETs
-# no indexed column; the full statement then takes the others (synced, failed, in backoff, owned).
-_BUMP_SQL = (
-    "UPDATE {table} SET version = version + 1, modified_on = %s "
-    "WHERE kind = %s AND object_id = %s AND shop_id IN ({shops}) "
-    "AND status = %s AND next_attempt_at <= %s AND attempts = 0"
-)
-# (NOT NULL in it: a pending item without a due time is not bumped above, so this one takes it)
-_NOT_BUMPED = " AND NOT (status = %s AND next_attempt_at IS NOT NULL AND next_attempt_at <= %s AND attempts = 0)"
 
 
 def touch_all(shop_ids, kind: SyncKind, object_id: int) -> List[tuple]:
@@ -152,7 +141,7 @@ def touch_all(shop_ids, kind: SyncKind, object_id: int) -> List[tuple]:
 
     Plain SQL on the driver's own cursor: this runs on every contact save, and the ORM's UPDATE
     with F() and Case costs ~1.5 ms of Python per call, Django's cursor wrapper ~25 us more than
-    the driver's (~45 us of CPU for the statement; bench/save_overhead.py). Errors still come out as
+    the driver's (~60 us for the statement; bench/save_overhead.py). Errors still come out as
     Django's (``wrap_database_errors``), and a broken transaction is refused as Django would.
     """
     shop_ids = [int(s) for s in shop_ids]
@@ -167,17 +156,8 @@ def touch_all(shop_ids, kind: SyncKind, object_id: int) -> List[tuple]:
     with db.wrap_database_errors:
         cursor = db.connection.cursor()
         try:
-            if db.vendor != "sqlite":  # PostgreSQL compares the values itself (HOT update)
-                cursor.execute(_touch_statement(db, len(shop_ids)), params)
-                touched = cursor.rowcount
-            else:
-                due = [PENDING.value, now]
-                cursor.execute(_touch_statement(db, len(shop_ids), _BUMP_SQL), [now, kind.value, object_id]
-                               + shop_ids + due)
-                touched = cursor.rowcount
-                if touched < len(shop_ids):  # some are not pending and due (or have no item)
-                    cursor.execute(_touch_statement(db, len(shop_ids), _TOUCH_SQL + _NOT_BUMPED), params + due)
-                    touched += cursor.rowcount
+            cursor.execute(_touch_statement(db, len(shop_ids)), params)
+            touched = cursor.rowcount
         finally:
             cursor.close()
     return [(None, kind.value, object_id)] if touched else []  # shop unknown: matched by kind and object
@@ -186,12 +166,12 @@ def touch_all(shop_ids, kind: SyncKind, object_id: int) -> List[tuple]:
 _statements = {}
 
 
-def _touch_statement(db, shops: int, template: str = _TOUCH_SQL) -> str:
-    """A touch UPDATE for ``shops`` shop ids, in the driver's own parameter style (cached)."""
-    key = (db.vendor, shops, template)
+def _touch_statement(db, shops: int) -> str:
+    """The touch UPDATE for ``shops`` shop ids, in the driver's own parameter style (cached)."""
+    key = (db.vendor, shops)
     sql = _statements.get(key)
     if sql is None:
-        sql = template.format(table=MailchimpSyncItem._meta.db_table, shops=", ".join(["%s"] * shops))
+        sql = _TOUCH_SQL.format(table=MailchimpSyncItem._meta.db_table, shops=", ".join(["%s"] * shops))
         if db.Database.paramstyle == "qmark":  # sqlite3: what Django's SQLite cursor converts to
             sql = sql.replace("%s", "?")
         _statements[key] = sql
