@@ -74,11 +74,11 @@ class EmulatorProcess:
     with the process measured for the interpreter lock. Stands in for ``MailchimpEmulator`` in
     :func:`enabled_shop` (``create_list`` returns the list the process was started with)."""
 
-    def __init__(self, name="Bench audience"):
+    def __init__(self, name="Bench audience", *options):
         import subprocess
 
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shuup_mailchimp.testing.emulator", "--port", "0", "--list", name],
+            [sys.executable, "-m", "shuup_mailchimp.testing.emulator", "--port", "0", "--list", name] + list(options),
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.url = self.list_id = None
         for line in self.process.stdout:

@@ -28,7 +28,7 @@ import time
 
 import requests
 
-from _setup import API_KEY, setup_django
+from _setup import API_KEY, EmulatorProcess, setup_django
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -50,22 +50,6 @@ def options(argv=None):
 
 
 # --- the emulator, in its own process ----------------------------------------------------------------
-
-def start_emulator_process():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shuup_mailchimp.testing.emulator", "--port", "0", "--list", "Bench audience",
-         "--sync-webhooks"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = list_id = None
-    for line in process.stdout:
-        if line.startswith("list_id="):
-            list_id = line.split()[0].split("=", 1)[1]
-        if line.startswith("ready url="):
-            url = line.strip().split("=", 1)[1]
-            break
-    if url is None:
-        raise SystemExit("the emulator did not start")
-    return process, url, list_id
-
 
 def configure_emulator(url, **values):
     return requests.post(url + "/_emulator/config", json=values, timeout=10).json()
@@ -282,12 +266,11 @@ def main(argv=None):
     settings.DEBUG = False
     settings.SHUUP_MAILCHIMP_DISPATCH = "inline"
     database_url = os.environ["DATABASE_URL"]
-    emulator, url, list_id = start_emulator_process()
+    emulator = EmulatorProcess("Bench audience", "--sync-webhooks")
     try:
-        return measure(opts, url, list_id, database_url, tmp)
+        return measure(opts, emulator.url, emulator.list_id, database_url, tmp)
     finally:
-        emulator.terminate()
-        emulator.wait(10)
+        emulator.stop()
 
 
 def measure(opts, url, list_id, database_url, tmp):
