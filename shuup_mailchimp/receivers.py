@@ -26,20 +26,11 @@ from shuup_mailchimp.sync import outbox
 
 def _schedule(keys):
     if keys:
-        transaction.on_commit(lambda: _tasks().schedule(keys))
+        # Imported here: it needs Celery's app, which loads after the apps. (The package import, not
+        # "from ...tasks import schedule", which asks the tasks module's __getattr__ for __path__.)
+        from shuup_mailchimp import tasks
 
-
-def _tasks():
-    """``shuup_mailchimp.tasks``, imported on first use (it needs Celery's app, which loads after the apps)."""
-    module = _tasks_module[0]
-    if module is None:
-        from shuup_mailchimp import tasks as module
-
-        _tasks_module[0] = module
-    return module
-
-
-_tasks_module = [None]
+        transaction.on_commit(lambda: tasks.schedule(keys))
 
 
 def record_contacts(contact_ids, shop_ids=None):
