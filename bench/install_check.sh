@@ -109,8 +109,8 @@ from shuup_workbench.settings.base_settings import INSTALLED_APPS as SHUUP_APPS 
 
 INSTALLED_APPS = list(SHUUP_APPS) + ["shuup_mailchimp"]
 ROOT_URLCONF = "myshop.urls"
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(HERE, "db.sqlite3"),
-                         "OPTIONS": {"timeout": 60}}}
+DATABASES = {"default": {"ENGINE": "shuup_mailchimp.sqlite", "NAME": os.path.join(HERE, "db.sqlite3"),
+                         "OPTIONS": {"timeout": 60}}}  # the README: SQLite beside the background thread
 DEBUG = False
 SECRET_KEY = "install-check-not-secret"
 MIRAGE_SECRET_KEY = "install-check-mirage-key-of-32-chars-or-more"  # encrypts the API keys at rest

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = ["save_overhead.py", "burst_writes.py", "consent_scenario.py"]
+SCRIPTS = ["save_overhead.py", "burst_writes.py", "consent_scenario.py", "sqlite_writers.py"]
 if os.environ.get("RELIABILITY"):
     SCRIPTS.append(os.path.join("reliability", "fault_soak.py"))
 if os.environ.get("FULL_SYNC"):

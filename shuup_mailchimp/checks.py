@@ -2,7 +2,8 @@
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
-from shuup_mailchimp.app_settings import DEPRECATED_RUN_IN_PROCESS, DISPATCH_MODES
+from shuup_mailchimp.app_settings import DEPRECATED_RUN_IN_PROCESS, DISPATCH_INLINE, DISPATCH_MODES, app_settings
+from shuup_mailchimp.exceptions import MailchimpConfigurationError
 
 
 @register()
@@ -54,7 +55,30 @@ def check_settings(app_configs=None, **kwargs):
             )
         )
     problems += _check_lease()
+    problems += _check_sqlite_beside_another_writer()
     return problems
+
+
+def _check_sqlite_beside_another_writer():
+    """Django's SQLite backend and a second writer (the background thread, or a Celery worker):
+    a request that saves while it writes fails with "database is locked"."""
+    try:
+        if app_settings.DISPATCH == DISPATCH_INLINE:
+            return []
+    except MailchimpConfigurationError:  # E002 says so
+        return []
+    return [
+        Warning(
+            "Database %r is SQLite with Django's backend, and the Mailchimp work is sent by another connection "
+            "(the background thread, or a Celery worker): a request that saves while it writes can fail with "
+            "\"database is locked\" (SQLite does not wait for a transaction that read first)." % alias,
+            hint='Use ENGINE "shuup_mailchimp.sqlite" (Django\'s backend, transactions begun IMMEDIATE, so '
+            'they wait for the lock), or PostgreSQL.',
+            id="shuup_mailchimp.W004",
+        )
+        for alias, database in sorted(settings.DATABASES.items())
+        if database.get("ENGINE") == "django.db.backends.sqlite3"
+    ]
 
 
 def _check_lease():

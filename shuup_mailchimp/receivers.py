@@ -18,19 +18,24 @@ from shuup.core.models import (
 from shuup.core.order_creator.signals import order_creator_finished
 from shuup.core.signals import order_status_changed, payment_created, refund_created, shipment_created, shipment_sent
 
+from shuup_mailchimp.app_settings import app_settings
 from shuup_mailchimp.attribution import remember_order_campaign
 from shuup_mailchimp.enums import SyncKind
 from shuup_mailchimp.models import MailchimpShopSettings, MailchimpTaggedGroup
 from shuup_mailchimp.sync import outbox
 
 
-def _schedule(keys):
+def _schedule(keys, then=None):
+    """After commit, have these items sent (``tasks.schedule``); ``then()`` once a run is known to come."""
     if keys:
         # Imported here: it needs Celery's app, which loads after the apps. (The package import, not
         # "from ...tasks import schedule", which asks the tasks module's __getattr__ for __path__.)
         from shuup_mailchimp import tasks
 
-        transaction.on_commit(lambda: tasks.schedule(keys))
+        if then is None:
+            transaction.on_commit(lambda: tasks.schedule(keys))
+        else:
+            transaction.on_commit(lambda: tasks.schedule(keys) and then())
 
 
 def record_contacts(contact_ids, shop_ids=None):
@@ -63,13 +68,20 @@ def contact_saved(sender, instance, raw=False, created=False, **kwargs):
     active = outbox.active_shop_ids()
     if not active:
         return
-    # The hot path (every contact save): a contact already known in its shops is one UPDATE.
-    # A contact joins a shop through Contact.shops (recorded there) or a full sync of the shop.
-    keys = [] if created else outbox.touch_all(active, SyncKind.CONTACT, instance.pk)
-    if keys:
-        _schedule(keys)
-    else:
+    if created:  # a contact joins a shop through Contact.shops (recorded there) or a full sync
         record_contacts([instance.pk])
+        return
+    # The hot path (every contact save): a contact already known in its shops is one UPDATE, and
+    # during a burst of saves not even a schedule (the run scheduled by its first save takes it).
+    if outbox.bump_if_run_coming(active, SyncKind.CONTACT, instance.pk):
+        return
+    contact_id = instance.pk
+    keys = outbox.touch_all(active, SyncKind.CONTACT, contact_id)
+    if keys:
+        _schedule(keys, then=lambda: outbox.remember_run_scheduled(
+            active, SyncKind.CONTACT, contact_id, app_settings.TASK_COUNTDOWN or 0))
+    else:
+        record_contacts([contact_id])
 
 
 def address_saved(sender, instance, raw=False, created=False, **kwargs):

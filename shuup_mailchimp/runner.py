@@ -64,27 +64,31 @@ class BackgroundRunner:
 
     # --- the request side -------------------------------------------------------------------
 
-    def wake(self):
-        """Ask for a run soon. Cheap: no database, no thread creation after the first call."""
+    def wake(self) -> bool:
+        """Ask for a run soon. Cheap: no database, no thread creation after the first call.
+
+        True when a run will come; False when the process is exiting (the outbox keeps the work).
+        """
         thread = self._thread
         if thread is not None and self._pid == os.getpid() and thread.is_alive():
             if not self._wake.is_set():  # a burst of saves: the first sets it (set() takes a lock)
                 self._wake.set()
-            return
-        self._start()
+            return not self._closed
+        return self._start()
 
-    def _start(self):
+    def _start(self) -> bool:
         if self._pid != os.getpid():  # a forked child whose at-fork hook did not run
             self._reset()
         with self._lock:
             if self._closed:
-                return  # stopping (interpreter exit): the outbox keeps the work
+                return False  # stopping (interpreter exit): the outbox keeps the work
             if self._thread is None or not self._thread.is_alive():
                 self._stop.clear()
                 self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
                 self._thread.start()
                 _register_atexit()
             self._wake.set()
+            return True
 
     # --- stopping ---------------------------------------------------------------------------
 
@@ -208,9 +212,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def wake():
-    """Ask the process's background worker to send what is due (starting it if needed)."""
-    _runner.wake()
+def wake() -> bool:
+    """Ask the process's background worker to send what is due (starting it if needed).
+
+    True when a run will come; False when the process is exiting (the outbox keeps the work).
+    """
+    return _runner.wake()
 
 
 def shutdown(timeout=STOP_TIMEOUT):

@@ -154,7 +154,7 @@ def cleanup_logs():
 _last_kick = {"at": -1e9}
 
 
-def schedule(keys):
+def schedule(keys) -> bool:
     """Called after commit by the receivers. Never raises: the items stay pending in the outbox.
 
     - background (no broker): wake this process's worker thread, which sends what has gone
@@ -165,25 +165,29 @@ def schedule(keys):
       saves costs one publish and one write, and a save inside the window costs no broker round
       trip at all (measured: 2.1 ms per publish to Redis);
     - inline: send these items now, in this thread.
+
+    True when a run that takes these items is now known to come (woken or kicked); False when
+    they were sent here (inline) or stay for the periodic run (an error, a process exiting).
     """
     try:
         mode = app_settings.DISPATCH
         if mode == DISPATCH_BACKGROUND:
-            runner.wake()
-            return
+            return runner.wake()
         if mode == DISPATCH_INLINE:
             from shuup_mailchimp.sync.processing import process_items as run
 
             run(list(keys))
-            return
+            return False
         now = time.monotonic()
         window = app_settings.TASK_COUNTDOWN
         if now - _last_kick["at"] < window:
-            return  # the kick already queued runs after this commit and sees these items (or re-kicks)
+            return True  # the kick already queued runs after this commit and sees these items (or re-kicks)
         _last_kick["at"] = now
         process_due.apply_async(countdown=_countdown(), retry=False)
+        return True
     except Exception:
         logger.warning("Mailchimp work for %s stays queued for the periodic run", keys, exc_info=True)
+        return False
 
 
 def schedule_webhook(event_id):

@@ -80,6 +80,16 @@ def _on_commit_runs_inside_test_transactions(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_run_known_to_come():
+    """The outbox's per-process memory of scheduled runs (ids repeat from test to test): none at start."""
+    from shuup_mailchimp.sync import outbox
+
+    outbox._run_coming.clear()
+    yield
+    outbox._run_coming.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_after_each_test():
     """A request in Finnish leaves Finnish active in this thread; the next test must not inherit it
     (parler would save a product's new name as its Finnish translation)."""

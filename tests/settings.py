@@ -14,7 +14,7 @@ from shuup_mailchimp.testing.project.settings import INSTALLED_APPS, VAR_DIR, da
 
 DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL"), os.path.join(VAR_DIR, "test.sqlite3"))}
 # One test database per run, so parallel runs (several checkouts, tox envs) never share one.
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if "sqlite" in DATABASES["default"]["ENGINE"]:  # Django's, or shuup_mailchimp.sqlite
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(VAR_DIR, "test_db_%d.sqlite3" % os.getpid())}
 else:
     DATABASES["default"]["TEST"] = {"NAME": "test_%s_%d" % (DATABASES["default"]["NAME"], os.getpid())}

@@ -65,3 +65,25 @@ def test_beat_schedule_follows_the_process_interval(settings):
 
     settings.SHUUP_MAILCHIMP_PROCESS_INTERVAL = 15
     assert tasks.BEAT_SCHEDULE["shuup-mailchimp-process-due"]["schedule"] == 15.0
+
+
+def test_djangos_sqlite_backend_beside_another_writer_is_a_warning(settings):
+    # a request that saves while the background thread (or a Celery worker) writes fails with
+    # "database is locked" (test_sqlite_immediate.py)
+    from shuup_mailchimp.checks import check_settings
+
+    def warned():
+        return "shuup_mailchimp.W004" in {problem.id for problem in check_settings()}
+
+    settings.SHUUP_MAILCHIMP_DISPATCH = None
+    settings.CELERY_BROKER_URL = None
+    settings.DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "shop.sqlite3"}}
+    assert warned()
+    settings.DATABASES = {"default": {"ENGINE": "shuup_mailchimp.sqlite", "NAME": "shop.sqlite3"}}
+    assert not warned()  # the addon's backend waits for the lock
+    settings.DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "shop.sqlite3"}}
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    assert warned()  # a Celery worker writes to the same file
+    settings.CELERY_BROKER_URL = None
+    settings.SHUUP_MAILCHIMP_DISPATCH = "inline"
+    assert not warned()  # the saving thread writes, nobody beside it

@@ -241,3 +241,13 @@ def test_a_stop_is_asked_between_items(monkeypatch, caplog, hook):
     worker.drain()  # never raises
     assert done == [0, 1, 2] and worker.runs == 1
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]
+
+
+def test_a_wake_promises_a_run_until_the_worker_stops(settings):
+    # tasks.schedule passes this on: a save in a burst schedules nothing only while a run will come
+    settings.SHUUP_MAILCHIMP_TASK_COUNTDOWN = 30  # woken, it waits: it is stopped before any drain
+    worker = runner.BackgroundRunner(name="shuup-mailchimp-test-promise")
+    assert worker.wake() is True  # starts the thread
+    assert worker.wake() is True  # already woken
+    assert worker.shutdown(timeout=DEADLINE)
+    assert worker.wake() is False and not worker.running

@@ -65,7 +65,9 @@ SHUUP_SETUP_WIZARD_PANE_SPEC = [
 def database_from_url(url, default_sqlite_path):
     """Turn ``DATABASE_URL`` into a Django ``DATABASES["default"]`` entry."""
     # SQLite: wait up to 60 s for a lock (the web threads and the background worker thread share the file).
-    sqlite = {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path, "OPTIONS": {"timeout": 60}}
+    # shuup_mailchimp.sqlite: Django's backend, its transactions begun IMMEDIATE, so a request waits for the
+    # background thread's write instead of failing with "database is locked" (see its docstring).
+    sqlite = {"ENGINE": "shuup_mailchimp.sqlite", "NAME": default_sqlite_path, "OPTIONS": {"timeout": 60}}
     if not url:
         return sqlite
     parts = urlparse(url)

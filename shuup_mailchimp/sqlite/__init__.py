@@ -1,0 +1,4 @@
+"""Django's SQLite backend, its transactions begun IMMEDIATE: ``ENGINE = "shuup_mailchimp.sqlite"``.
+
+See :mod:`shuup_mailchimp.sqlite.base`.
+"""
