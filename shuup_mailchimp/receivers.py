@@ -97,8 +97,12 @@ def address_saved(sender, instance, raw=False, created=False, **kwargs):
         record_contacts(contact_ids)
 
 
-def settings_changed(sender, **kwargs):
+def settings_changed(sender, instance=None, **kwargs):
     outbox.forget_active_shops()
+    # Switched on again: changes recorded before it was switched off, which a run then failed for
+    # it ("switched off or incomplete"), go out. (Changes made while it was off were not recorded.)
+    if kwargs.get("signal") is post_save and instance is not None and instance.is_active:
+        _schedule(outbox.requeue_switched_off(instance.shop_id))
 
 
 def contact_shops_changed(sender, instance, action, reverse, pk_set, **kwargs):

@@ -480,6 +480,19 @@ def requeue_failed(shop_id: Optional[int] = None, ids=None) -> int:
     return qs.update(status=PENDING, attempts=0, next_attempt_at=timezone.now(), version=F("version") + 1)
 
 
+def requeue_switched_off(shop_id: int) -> List[int]:
+    """The shop's integration is on again: what a run took while it was off (or incomplete) is resent.
+
+    Returns the ids of the items made pending. Other failures wait for a Resend, as before.
+    """
+    failed = MailchimpSyncItem.objects.filter(shop_id=shop_id, status=SyncStatus.FAILED,
+                                              last_error_kind=ErrorKind.CONFIGURATION)
+    ids = list(failed.values_list("pk", flat=True))
+    if ids:
+        requeue_failed(shop_id=shop_id, ids=ids)
+    return ids
+
+
 # What Mailchimp holds, learnt outside an item's own processing -----------------------------------
 
 def remember_remote(shop_id: int, kind: SyncKind, object_id: int, remote_id: str, digest: str) -> None:
