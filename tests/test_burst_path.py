@@ -84,6 +84,16 @@ def test_a_save_in_a_burst_bumps_the_item_and_schedules_nothing_more(schedules):
     assert after.modified_on > before.modified_on  # its quiet period starts again
 
 
+def a_second_save_schedules(schedules):
+    """A contact saved twice in a row: whether its second save scheduled a run of its own."""
+    shop, = enabled_shops()
+    contact = customer([shop])
+    save(contact, "First")
+    calls = len(schedules)
+    save(contact, "Second")
+    return len(schedules) == calls + 1
+
+
 def make(item, **fields):
     MailchimpSyncItem.objects.filter(pk=item.pk).update(**fields)
 
@@ -145,24 +155,14 @@ def test_a_burst_over_two_shops_takes_the_full_path_when_one_item_is_not_waiting
 def test_no_burst_path_when_the_schedule_promised_no_run(schedules):
     # "inline" sent the items already; an error left them for the periodic run; a process exiting
     schedules.promise["run"] = False
-    shop, = enabled_shops()
-    contact = customer([shop])
-    save(contact, "First")
-    calls = len(schedules)
-    save(contact, "Second")
-    assert len(schedules) == calls + 1
+    assert a_second_save_schedules(schedules)
 
 
 @sqlite_only
 @pytest.mark.django_db
 def test_no_burst_path_once_the_quiet_period_is_over(schedules, settings):
     settings.SHUUP_MAILCHIMP_TASK_COUNTDOWN = 0  # sent at once: no run stays known to come
-    shop, = enabled_shops()
-    contact = customer([shop])
-    save(contact, "First")
-    calls = len(schedules)
-    save(contact, "Second")
-    assert len(schedules) == calls + 1
+    assert a_second_save_schedules(schedules)
 
 
 @sqlite_only
@@ -185,12 +185,7 @@ def test_a_rolled_back_save_leaves_no_run_known_to_come(schedules):
 def test_on_postgresql_every_save_takes_the_full_path(schedules):
     if connection.vendor == "sqlite":
         pytest.skip("PostgreSQL's path (a HOT update needs no bump)")
-    shop, = enabled_shops()
-    contact = customer([shop])
-    save(contact, "First")
-    calls = len(schedules)
-    save(contact, "Second")
-    assert len(schedules) == calls + 1
+    assert a_second_save_schedules(schedules)
 
 
 @pytest.mark.parametrize("dispatch,publish_fails,promised", [
