@@ -6,6 +6,7 @@ Saving the settings with the integration on resends exactly those; other failure
 import pytest
 from shuup.core.models import PersonContact
 
+from shuup_mailchimp import tasks
 from shuup_mailchimp.enums import ErrorKind, SyncKind, SyncStatus
 from shuup_mailchimp.models import MailchimpSyncItem
 from shuup_mailchimp.sync import processing
@@ -14,9 +15,9 @@ from .conftest import member_of
 
 
 @pytest.mark.django_db
-def test_switched_on_again_the_changes_failed_while_off_are_sent(initialized, emulator, settings):
-    settings.SHUUP_MAILCHIMP_DISPATCH = "celery"  # nothing sent at commit: the runs below send
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def test_switched_on_again_the_changes_failed_while_off_are_sent(initialized, emulator, monkeypatch):
+    scheduled = []  # nothing is sent at commit: the runs below send
+    monkeypatch.setattr(tasks, "schedule", lambda keys: scheduled.append(list(keys)))
     contact = PersonContact.objects.create(first_name="Paused", email="paused@mailbox.org", marketing_permission=True)
     contact.add_to_shop(initialized.shop)
     item = MailchimpSyncItem.objects.get(kind=SyncKind.CONTACT, object_id=contact.pk)
@@ -34,6 +35,7 @@ def test_switched_on_again_the_changes_failed_while_off_are_sent(initialized, em
     initialized.save()
     item.refresh_from_db()
     assert item.status == SyncStatus.PENDING and item.attempts == 0
+    assert scheduled[-1] == [item.pk]  # and a run is asked for
     other.refresh_from_db()
     assert other.status == SyncStatus.FAILED  # Mailchimp refused it: a Resend, after a look, not this
 
