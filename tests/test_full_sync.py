@@ -246,11 +246,11 @@ def test_a_killed_full_sync_is_taken_over_and_the_store_flag_set_back(initialize
 def test_a_batch_whose_results_are_lost_is_sent_again(initialized, emulator, how):
     people, _catalog, orders, _groups = build_shop(initialized)
     if how == "expired":
-        emulator.batch_archive_ttl = 0  # every link dead at once ...
+        emulator.batch_processing = "manual"  # run here, so the first batch surely finishes under the TTL of 0
 
         def hook(submitted):
-            if submitted == 2:
-                emulator.batch_archive_ttl = None  # ... for the first batch only
+            emulator.batch_archive_ttl = 0 if submitted == 1 else None  # its link dead at once; the others' not
+            emulator.process_batches()
     else:
         emulator.batch_processing = "manual"
 
