@@ -698,3 +698,16 @@ def test_item_pages_of_orders_and_products_preview_their_bodies(client, initiali
         html = client.get(dash(shop, "items/%d/" % item.pk)).content.decode("utf-8")
         assert expected in html, kind
         assert "What would be sent now" in html
+
+
+def test_switching_sync_on_again_says_what_the_pause_left_behind(client, initialized):
+    # a pause records nothing: the owner is told how the changes made meanwhile reach Mailchimp
+    shop = initialized.shop
+    assert post_mailchimp(client, shop, enabled=False).status_code == 302
+    assert not stored(shop).enabled
+    response = post_mailchimp(client, shop, enabled=True)
+    assert response.status_code == 302 and stored(shop).enabled
+    assert any(level == "info" and "Changes made while it was off were not recorded" in text
+               and "Schedule sync" in text for level, text in messages_of(response))
+    response = post_mailchimp(client, shop, two_way_sync=True)  # a save that does not switch it on
+    assert not any("on again" in text for _level, text in messages_of(response))

@@ -1,5 +1,6 @@
 """The "Mailchimp" tab of the shop edit page (``admin_shop_form_part`` provide)."""
 from django.contrib import messages
+from django.utils.translation import ugettext as _
 from shuup.admin.form_part import FormPart, TemplatedFormDef
 
 from shuup_mailchimp.admin_module import access
@@ -38,3 +39,8 @@ class MailchimpShopFormPart(FormPart):
         log_configuration(saved, "the admin", settings_form.changed_data)
         for warning in settings_form.warnings:
             messages.warning(self.request, warning)
+        if "enabled" in settings_form.changed_data and saved.enabled and saved.is_initialized:
+            # Switched on again after a pause: saves made meanwhile recorded nothing (see receivers).
+            messages.info(self.request, _(
+                "Mailchimp sync is on again. Changes made while it was off were not recorded: each object "
+                "goes out at its next save, or all at once with Addons > Mailchimp > Actions > Schedule sync."))
