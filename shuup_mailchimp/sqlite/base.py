@@ -9,8 +9,9 @@ thread is such another connection: while it records what it sent, a shop request
 contact (Shuup reads the contact's groups first) failed with "database is locked" (tests/
 test_sqlite_immediate.py shows it). Begun IMMEDIATE, a transaction takes the write lock first, so
 it waits (the busy timeout, ``OPTIONS["timeout"]``) for the other writer's few milliseconds
-instead. Reads outside a transaction are not affected. The demo project uses this backend; with
-SQLite and no broker, system check ``shuup_mailchimp.W004`` recommends it.
+instead. Reads outside a transaction are not affected. The demo project uses this backend; system
+check ``shuup_mailchimp.W004`` recommends it wherever Django's SQLite backend is used beside the
+background thread or a Celery worker (``bench/sqlite_writers.py`` counts the failures of both).
 """
 from django.db.backends.sqlite3 import base
 
