@@ -32,10 +32,7 @@ def _schedule(keys, then=None):
         # "from ...tasks import schedule", which asks the tasks module's __getattr__ for __path__.)
         from shuup_mailchimp import tasks
 
-        if then is None:
-            transaction.on_commit(lambda: tasks.schedule(keys))
-        else:
-            transaction.on_commit(lambda: tasks.schedule(keys) and then())
+        transaction.on_commit(lambda: tasks.schedule(keys) and then is not None and then())
 
 
 def record_contacts(contact_ids, shop_ids=None):

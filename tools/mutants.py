@@ -396,8 +396,8 @@ MUTANTS = [
 
     # --- receivers: which signals record work ---------------------------------------------------
     dict(id="receivers-remember-unpromised-run", file="shuup_mailchimp/receivers.py",
-         find="transaction.on_commit(lambda: tasks.schedule(keys) and then())",
-         replace="transaction.on_commit(lambda: (tasks.schedule(keys), then()))",
+         find="transaction.on_commit(lambda: tasks.schedule(keys) and then is not None and then())",
+         replace="transaction.on_commit(lambda: (tasks.schedule(keys), then is not None and then()))",
          why="a save whose run could not be scheduled (broker down) makes the next saves schedule none either"),
     dict(id="receivers-switched-on-resends-nothing", file="shuup_mailchimp/receivers.py",
          find="        _schedule(outbox.requeue_switched_off(instance.shop_id))",

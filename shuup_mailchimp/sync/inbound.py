@@ -150,7 +150,7 @@ def process(row: MailchimpWebhookEvent) -> str:
 def apply(row: MailchimpWebhookEvent):
     """(status, note) of applying one event; (None, "") to try again later."""
     event = WebhookEvent(row.event_type, row.fired_at, row.email, row.data.get("list_id", ""), row.data,
-                         source="reconcile" if row.content_type == RECONCILE_SOURCE else "webhook")
+                         source=RECONCILE_SOURCE if row.content_type == RECONCILE_SOURCE else "webhook")
     shop_settings = MailchimpShopSettings.for_shop(row.shop_id)
     if event.type == "campaign":
         return WebhookStatus.SKIPPED, "campaign events are recorded only"

@@ -51,10 +51,9 @@ class Command(BaseCommand):
         base = "http://127.0.0.1:%d" % options["emulator_port"]
         self._ensure_emulator(base, options["emulator_port"])
         settings.SHUUP_MAILCHIMP_API_URL = base + "/3.0/"
-        # A command may send what it records itself (no request waits on it), as the tests run the demo.
-        # Without this, the web process's background thread would write to the SQLite file beside this
-        # command's own transactions, and SQLite refuses one of two writers that both read first
-        # ("database is locked", seen once under load while the campaigns were imported).
+        # A command may send what it records itself (no request waits on it), as the tests run the demo:
+        # its summary then counts everything synced, and no background thread is left writing to the
+        # SQLite file when it exits.
         settings.SHUUP_MAILCHIMP_DISPATCH = "inline"
 
         from django.contrib.auth import get_user_model
